@@ -1,0 +1,169 @@
+// AccordError and the mapping from wire error objects (docs/wire.md "Errors") to it.
+
+/** What every `error.data` has: the stable machine code to switch on. */
+export interface ErrorData {
+  code: string;
+}
+
+/** `error.data` of the framework's own errors, plus the client-side TRANSPORT and TIMEOUT. */
+export type FrameworkErrorData =
+  | { code: "PARSE_ERROR" }
+  | { code: "INVALID_REQUEST" }
+  | { code: "METHOD_NOT_FOUND" }
+  | { code: "INVALID_PARAMS"; path?: string; expected?: string }
+  | { code: "INTERNAL" }
+  | { code: "UNAUTHENTICATED" }
+  | { code: "FORBIDDEN" }
+  | { code: "TIMEOUT"; timeoutMs?: number }
+  | { code: "CONFLICT" }
+  | { code: "RATE_LIMITED"; retryAfterMs?: number }
+  | { code: "OVERLOADED" }
+  | { code: "UNAVAILABLE" }
+  | { code: "REQUEST_TOO_BIG" }
+  | { code: "BATCH_TOO_BIG" }
+  | { code: "TRANSPORT"; status?: number; reason?: string };
+
+export type FrameworkErrorCode = FrameworkErrorData["code"];
+
+/** JSON-RPC codes of the framework errors (wire.md table; jsonrpsee's own limits included). */
+export const RPC_CODES = {
+  PARSE_ERROR: -32700,
+  INVALID_REQUEST: -32600,
+  METHOD_NOT_FOUND: -32601,
+  INVALID_PARAMS: -32602,
+  INTERNAL: -32603,
+  UNAUTHENTICATED: -32041,
+  FORBIDDEN: -32043,
+  TIMEOUT: -32048,
+  CONFLICT: -32049,
+  RATE_LIMITED: -32029,
+  OVERLOADED: -32050,
+  UNAVAILABLE: -32051,
+  REQUEST_TOO_BIG: -32007,
+  BATCH_TOO_BIG: -32010,
+  TRANSPORT: -32099,
+} as const satisfies Record<FrameworkErrorCode, number>;
+
+// Errors without `data.code` (jsonrpsee answers some before Accord sees the request).
+const CODE_BY_RPC_CODE: ReadonlyMap<number, string> = new Map([
+  ...Object.entries(RPC_CODES).map(([k, v]): [number, string] => [v, k]),
+  [-32009, "OVERLOADED"],
+]);
+
+const BRAND = Symbol.for("@accord/client.AccordError");
+
+export interface AccordErrorInit<D extends ErrorData> {
+  message: string;
+  rpcCode: number;
+  data: D;
+  method: string;
+  requestId?: string | undefined;
+  httpStatus?: number | undefined;
+  cause?: unknown;
+}
+
+class AccordErrorClass<D extends ErrorData = ErrorData> extends Error {
+  /** `error.data.code`: the stable machine code. */
+  readonly code: D["code"];
+  /** `error.code`: the JSON-RPC number. */
+  readonly rpcCode: number;
+  /** `error.data`: the code and the variant's typed fields (and `requestId` when known). */
+  readonly data: D & { readonly requestId?: string };
+  /** The wire method of the failed call, `namespace.method`. */
+  readonly method: string;
+  /** The server's request id (from `data.requestId`), else the `x-request-id` the client sent. */
+  readonly requestId: string | undefined;
+  /** The HTTP status, when the error came over HTTP. */
+  readonly httpStatus: number | undefined;
+
+  constructor(init: AccordErrorInit<D>) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = "AccordError";
+    this.code = init.data.code;
+    this.rpcCode = init.rpcCode;
+    this.data = init.data;
+    this.method = init.method;
+    this.requestId = init.requestId;
+    this.httpStatus = init.httpStatus;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+}
+
+/**
+ * A failed call. `AccordError<D>` is a union with one member per variant of `D`, so
+ * `switch (e.code)` narrows `e.data` to that variant's fields.
+ */
+export type AccordError<D extends ErrorData = ErrorData> = D extends ErrorData
+  ? AccordErrorClass<D>
+  : never;
+
+export interface AccordErrorConstructor {
+  new <D extends ErrorData>(init: AccordErrorInit<D>): AccordErrorClass<D>;
+  readonly prototype: AccordErrorClass;
+}
+
+export const AccordError: AccordErrorConstructor = AccordErrorClass;
+
+/** True for any AccordError, also one made by another copy of this package. */
+export function isAccordError(e: unknown): e is AccordError {
+  return e instanceof AccordErrorClass || (typeof e === "object" && e !== null && BRAND in e);
+}
+
+export function transportError(
+  method: string,
+  reason: string,
+  extra: { status?: number; requestId?: string | undefined; cause?: unknown } = {},
+): AccordError<{ code: "TRANSPORT"; status?: number; reason: string }> {
+  const data = extra.status === undefined ? { code: "TRANSPORT" as const, reason } : { code: "TRANSPORT" as const, status: extra.status, reason };
+  return new AccordError({
+    message: extra.status === undefined ? reason : `HTTP ${extra.status}: ${reason}`,
+    rpcCode: RPC_CODES.TRANSPORT,
+    data,
+    method,
+    requestId: extra.requestId,
+    httpStatus: extra.status,
+    cause: extra.cause,
+  });
+}
+
+export function timeoutError(method: string, timeoutMs: number, requestId?: string): AccordError<{ code: "TIMEOUT"; timeoutMs: number }> {
+  return new AccordError({
+    message: `${method} timed out after ${timeoutMs} ms`,
+    rpcCode: RPC_CODES.TIMEOUT,
+    data: { code: "TIMEOUT", timeoutMs },
+    method,
+    requestId,
+  });
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Turns a wire error object into an AccordError; a malformed one becomes TRANSPORT. */
+export function fromWireError(
+  raw: unknown,
+  method: string,
+  ctx: { requestId?: string | undefined; httpStatus?: number | undefined } = {},
+): AccordError {
+  if (!isRecord(raw) || typeof raw["code"] !== "number" || !Number.isFinite(raw["code"])) {
+    return transportError(method, "malformed error object in the reply", { status: ctx.httpStatus, requestId: ctx.requestId });
+  }
+  const rpcCode = raw["code"];
+  const message = typeof raw["message"] === "string" ? raw["message"] : `error ${rpcCode}`;
+  const rawData = raw["data"];
+  const code =
+    isRecord(rawData) && typeof rawData["code"] === "string"
+      ? rawData["code"]
+      : (CODE_BY_RPC_CODE.get(rpcCode) ?? "INTERNAL");
+  const data: ErrorData & Record<string, unknown> = isRecord(rawData) ? { ...rawData, code } : { code };
+  const serverRequestId = typeof data["requestId"] === "string" ? data["requestId"] : undefined;
+  return new AccordError({
+    message,
+    rpcCode,
+    data,
+    method,
+    requestId: serverRequestId ?? ctx.requestId,
+    httpStatus: ctx.httpStatus,
+  });
+}

@@ -1,0 +1,113 @@
+//! The client side: a [`Transport`] moves raw JSON-RPC calls; the generated `<Trait>Client`
+//! uses [`call`] and [`subscribe`] to turn typed inputs into typed outputs and errors over it.
+//!
+//! The trait is here, free of any runtime, so that an API crate can offer its client type
+//! without pulling in tokio; the HTTP and WebSocket transports live in [`crate::client`] behind
+//! the `client` feature.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use crate::{Cx, ProcedureError, RpcError};
+
+/// Raw subscription items as a transport delivers them.
+pub type TransportStream = Pin<Box<dyn Stream<Item = Result<Box<RawValue>, RpcError>> + Send>>;
+
+/// Moves JSON-RPC calls to a server and back.
+///
+/// Errors are [`RpcError`]s: the server's error object as received, or a `TRANSPORT` /
+/// `TIMEOUT` error the transport made itself.
+pub trait Transport: Send + Sync {
+    /// Sends a query or mutation and waits for its result.
+    fn call(
+        &self,
+        method: &'static str,
+        params: Option<Box<RawValue>>,
+        cx: &Cx,
+    ) -> impl Future<Output = Result<Box<RawValue>, RpcError>> + Send;
+
+    /// Opens a subscription. The stream ends when the server completes it; an `Err` item is
+    /// the last one.
+    fn subscribe(
+        &self,
+        method: &'static str,
+        unsubscribe: &'static str,
+        params: Option<Box<RawValue>>,
+        cx: &Cx,
+    ) -> impl Future<Output = Result<TransportStream, RpcError>> + Send;
+}
+
+/// Calls `method` with `input` and decodes the typed result or error.
+pub async fn call<T, I, O, E>(transport: &T, method: &'static str, cx: &Cx, input: Option<&I>) -> Result<O, E>
+where
+    T: Transport,
+    I: Serialize,
+    O: DeserializeOwned,
+    E: ProcedureError,
+{
+    let params = encode::<I, E>(input)?;
+    match transport.call(method, params, cx).await {
+        Ok(raw) => decode(&raw),
+        Err(error) => Err(E::from_rpc_error(error)),
+    }
+}
+
+/// Subscribes to `method` and decodes each item.
+pub async fn subscribe<T, I, O, E>(
+    transport: &T,
+    method: &'static str,
+    unsubscribe: &'static str,
+    cx: &Cx,
+    input: Option<&I>,
+) -> Result<crate::Stream<O, E>, E>
+where
+    T: Transport,
+    I: Serialize,
+    O: DeserializeOwned + Send + 'static,
+    E: ProcedureError,
+{
+    let params = encode::<I, E>(input)?;
+    match transport.subscribe(method, unsubscribe, params, cx).await {
+        Ok(raw) => Ok(Box::pin(Decoded::<O, E> { raw, _types: std::marker::PhantomData })),
+        Err(error) => Err(E::from_rpc_error(error)),
+    }
+}
+
+fn encode<I: Serialize, E: ProcedureError>(input: Option<&I>) -> Result<Option<Box<RawValue>>, E> {
+    input
+        .map(serde_json::value::to_raw_value)
+        .transpose()
+        .map_err(|e| E::from(RpcError::framework(crate::FrameworkCode::InvalidParams, format!("could not encode the input: {e}"))))
+}
+
+fn decode<O: DeserializeOwned, E: ProcedureError>(raw: &RawValue) -> Result<O, E> {
+    serde_json::from_str(raw.get()).map_err(|e| {
+        // The server answered with something this client's types do not describe: the two
+        // were built from different versions of the API.
+        E::from(RpcError::transport(format!("the server's answer does not match this client's types: {e}")))
+    })
+}
+
+struct Decoded<O, E> {
+    raw: TransportStream,
+    _types: std::marker::PhantomData<fn() -> (O, E)>,
+}
+
+impl<O: DeserializeOwned, E: ProcedureError> Stream for Decoded<O, E> {
+    type Item = Result<O, E>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.raw.as_mut().poll_next(cx).map(|item| {
+            item.map(|item| match item {
+                Ok(raw) => decode(&raw),
+                Err(error) => Err(E::from_rpc_error(error)),
+            })
+        })
+    }
+}
