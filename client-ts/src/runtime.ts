@@ -81,7 +81,7 @@ export function abortReason(signal: AbortSignal): unknown {
 }
 
 /** Deadline in ms, or undefined when there is none. */
-function effectiveTimeout(ms: number | undefined): number | undefined {
+export function effectiveTimeout(ms: number | undefined): number | undefined {
   return ms !== undefined && Number.isFinite(ms) ? Math.max(0, ms) : undefined;
 }
 
@@ -115,7 +115,13 @@ export function guard<T>(
     const onAbort = (): void => fail(abortReason(signal as AbortSignal));
     signal?.addEventListener("abort", onAbort, { once: true });
     if (timeoutMs !== undefined) timer = setTimeout(() => fail(timeoutError(method, timeoutMs, opts.requestId)), timeoutMs);
-    run(ctl.signal).then(
+    let running: Promise<T>;
+    try {
+      running = run(ctl.signal);
+    } catch (e) {
+      running = Promise.reject(e);
+    }
+    running.then(
       (v) => {
         cleanup();
         resolve(v);
@@ -127,5 +133,3 @@ export function guard<T>(
     );
   });
 }
-
-export { effectiveTimeout };

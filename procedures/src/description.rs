@@ -71,6 +71,8 @@ pub struct ProcedureDescription {
     pub output: TypeDescription,
     /// The error enum.
     pub error: TypeDescription,
+    /// The error enum's domain errors, with their codes.
+    pub errors: &'static [crate::ErrorCase],
 }
 
 /// A wire type, described through its `JsonSchema` and `TS` implementations.

@@ -150,12 +150,27 @@ impl RpcError {
     }
 }
 
+/// One domain error a procedure can return: a variant of its `#[accord::error]` enum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ErrorCase {
+    /// The stable string in `data.code`.
+    pub code: &'static str,
+    /// The JSON-RPC `error.code`.
+    pub rpc_code: i32,
+    /// The variant's doc comment.
+    pub docs: &'static str,
+}
+
 /// A procedure's typed error: the user's own enum, made by `#[accord::error]`.
 ///
 /// Each domain variant maps to a stable string code (`data.code`) and a numeric code; the
 /// variant marked `#[accord(rpc)]` carries framework and transport errors, so that a remote
 /// client can implement the same trait as a local implementation.
 pub trait ProcedureError: From<RpcError> + std::fmt::Display + Send + 'static {
+    /// The domain errors this enum can be, in declaration order (the framework variant is not
+    /// listed).
+    const CASES: &'static [ErrorCase];
+
     /// The wire form of this error.
     fn into_rpc_error(self) -> RpcError;
 

@@ -63,7 +63,7 @@ pub use accord_macros::{error, procedures, wire};
 pub use api::Api;
 pub use cx::{Cx, RequestId};
 pub use description::{Declaration, Declarations, Description, Kind, ProcedureDescription, TS_LARGE_INT_SENTINEL, TypeDescription};
-pub use error::{FrameworkCode, ProcedureError, RpcError, APPLICATION_ERROR_CODE};
+pub use error::{ErrorCase, FrameworkCode, ProcedureError, RpcError, APPLICATION_ERROR_CODE};
 pub use handler::{CallFuture, Handler, Handlers, ItemStream, SubscribeFuture};
 pub use int::{I53, I53OutOfRange};
 pub use transport::{Transport, TransportStream};

@@ -36,7 +36,9 @@ const DEFAULT_CODE: i32 = 1000;
 
 struct Variant {
     ident: Ident,
+    code: String,
     rpc_code: i32,
+    docs: String,
 }
 
 pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
@@ -79,14 +81,29 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         if let Some(field) = variant.fields.iter().find(|f| f.ident.as_ref().is_some_and(|i| i == "code")) {
             return Err(syn::Error::new(field.span(), "a field named `code` would clash with the error's `code` tag; rename it"));
         }
-        let code = attrs::serde_value(&variant.attrs, "rename").unwrap_or_else(|| variant.ident.to_string().to_shouty_snake_case());
+        let code = match attrs::serde_value(&variant.attrs, "rename") {
+            Some(code) => code,
+            None => {
+                // Spelled out rather than left to serde's `rename_all`, which splits acronyms
+                // differently (`HTTPError` → `H_T_T_P_ERROR`): one spelling for serde, the
+                // schema, TypeScript and `ErrorCase`.
+                let code = variant.ident.to_string().to_shouty_snake_case();
+                variant.attrs.push(syn::parse_quote!(#[serde(rename = #code)]));
+                code
+            }
+        };
         if FRAMEWORK_CODES.contains(&code.as_str()) {
             return Err(syn::Error::new(
                 variant.ident.span(),
                 format!("`{code}` is a framework error code; name the variant after the domain (e.g. `TodoNotFound`) or return it through the #[accord(rpc)] variant"),
             ));
         }
-        variants.push(Variant { ident: variant.ident.clone(), rpc_code: options.code.unwrap_or(DEFAULT_CODE) });
+        variants.push(Variant {
+            ident: variant.ident.clone(),
+            code,
+            rpc_code: options.code.unwrap_or(DEFAULT_CODE),
+            docs: attrs::docs(&variant.attrs),
+        });
     }
     let Some(rpc) = rpc_variant else {
         return Err(syn::Error::new(
@@ -102,9 +119,14 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         quote!(Self::#ident { .. } => #code,)
     });
 
+    let cases = variants.iter().map(|v| {
+        let (code, rpc_code, docs) = (&v.code, v.rpc_code, &v.docs);
+        quote!(::accord::ErrorCase { code: #code, rpc_code: #rpc_code, docs: #docs })
+    });
+
     Ok(quote! {
         #derives
-        #[serde(tag = "code", rename_all = "SCREAMING_SNAKE_CASE", rename_all_fields = "camelCase")]
+        #[serde(tag = "code", rename_all_fields = "camelCase")]
         #input
 
         impl ::core::convert::From<::accord::RpcError> for #name {
@@ -114,6 +136,8 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         }
 
         impl ::accord::ProcedureError for #name {
+            const CASES: &'static [::accord::ErrorCase] = &[#(#cases),*];
+
             fn into_rpc_error(self) -> ::accord::RpcError {
                 let code: i32 = match &self {
                     Self::#rpc(_) => 0,

@@ -282,7 +282,7 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
             Some(ty) => quote_spanned!(ty.span()=> ::core::option::Option::Some(::accord::TypeDescription::of::<#ty>())),
             None => quote!(::core::option::Option::None),
         };
-        let (item, error) = (&p.item, &p.error);
+        let (item, error, error_ty) = (&p.item, &p.error, &p.error);
         let output = quote_spanned!(item.span()=> ::accord::TypeDescription::of::<#item>());
         let error = quote_spanned!(error.span()=> ::accord::TypeDescription::of::<#error>());
         quote! {
@@ -295,6 +295,7 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
                 input: #input,
                 output: #output,
                 error: #error,
+                errors: <#error_ty as ::accord::ProcedureError>::CASES,
             }
         }
     });

@@ -18,8 +18,9 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     if !args.is_empty() {
         return Err(syn::Error::new_spanned(args, "#[accord::wire] takes no arguments"));
     }
-    let input: DeriveInput = syn::parse2(item)?;
+    let mut input: DeriveInput = syn::parse2(item)?;
     check(&input)?;
+    mark_defaulted_fields_optional(&mut input);
 
     let derives = attrs::wire_derives();
     let mut conventions = TokenStream::new();
@@ -45,6 +46,23 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         #conventions
         #input
     })
+}
+
+/// A field with `#[serde(default)]` may be left out of an input, so TypeScript must not
+/// require it (`field?: T`). ts-rs only infers that when serialization may skip it too.
+fn mark_defaulted_fields_optional(input: &mut DeriveInput) {
+    let fields: Vec<&mut syn::Field> = match &mut input.data {
+        Data::Struct(data) => data.fields.iter_mut().collect(),
+        Data::Enum(data) => data.variants.iter_mut().flat_map(|v| v.fields.iter_mut()).collect(),
+        Data::Union(_) => Vec::new(),
+    };
+    for field in fields {
+        let defaulted = attrs::serde_sets(&field.attrs, "default");
+        let has_ts_optional = field.attrs.iter().any(|a| a.path().is_ident("ts") && a.meta.require_list().is_ok_and(|l| l.tokens.to_string().contains("optional")));
+        if defaulted && !has_ts_optional {
+            field.attrs.push(syn::parse_quote!(#[ts(optional = nullable)]));
+        }
+    }
 }
 
 fn check(input: &DeriveInput) -> syn::Result<()> {

@@ -1,0 +1,69 @@
+// JSON-RPC 2.0 framing shared by the HTTP and WebSocket transports: encoding requests and
+// classifying replies without trusting their shape.
+import { fromWireError, transportError, type AccordError } from "./errors.js";
+
+export type RpcId = number | string;
+
+export function encodeRequest(id: RpcId, method: string, params: unknown): string {
+  // `undefined` input means "no input": the member is left out (wire.md "Params").
+  return JSON.stringify(
+    params === undefined ? { jsonrpc: "2.0", id, method } : { jsonrpc: "2.0", id, method, params },
+  );
+}
+
+export type Incoming =
+  | { kind: "response"; id: RpcId | null; reply: Record<string, unknown> }
+  | { kind: "item"; subscription: RpcId; item: unknown }
+  | { kind: "end"; subscription: RpcId; error: unknown }
+  | { kind: "invalid" };
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isId(v: unknown): v is RpcId {
+  return typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
+}
+
+/** Sorts one parsed message into a response, a subscription item, a stream end, or junk. */
+export function classify(msg: unknown): Incoming {
+  if (!isRecord(msg)) return { kind: "invalid" };
+  if ("id" in msg && ("result" in msg || "error" in msg)) {
+    const id = msg["id"];
+    return isId(id) || id === null ? { kind: "response", id, reply: msg } : { kind: "invalid" };
+  }
+  const params = msg["params"];
+  if (typeof msg["method"] === "string" && isRecord(params) && isId(params["subscription"])) {
+    const subscription = params["subscription"];
+    if ("result" in params) return { kind: "item", subscription, item: params["result"] };
+    if ("error" in params) return { kind: "end", subscription, error: params["error"] };
+  }
+  return { kind: "invalid" };
+}
+
+export type Settled = { ok: true; value: unknown } | { ok: false; error: AccordError };
+
+/** The outcome of a response object: its result, or its error as an AccordError. */
+export function settle(
+  reply: Record<string, unknown>,
+  method: string,
+  ctx: { requestId?: string | undefined; httpStatus?: number | undefined } = {},
+): Settled {
+  if ("error" in reply && reply["error"] !== undefined && reply["error"] !== null) {
+    return { ok: false, error: fromWireError(reply["error"], method, ctx) };
+  }
+  if ("result" in reply) return { ok: true, value: reply["result"] };
+  return {
+    ok: false,
+    error: transportError(method, "reply has neither result nor error", { status: ctx.httpStatus, requestId: ctx.requestId }),
+  };
+}
+
+/** Parses a frame or body; undefined when it is not JSON. */
+export function parseJson(text: string): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch {
+    return undefined;
+  }
+}
