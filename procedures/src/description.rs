@@ -57,6 +57,8 @@ impl Kind {
 pub struct ProcedureDescription {
     /// The wire method name: `namespace.method`.
     pub name: &'static str,
+    /// For a subscription, the wire name of its unsubscribe method (`namespace.method.unsubscribe`).
+    pub unsubscribe: Option<&'static str>,
     /// The method part of the wire name (lowerCamelCase of the Rust name).
     pub method: &'static str,
     /// The Rust method name.

@@ -62,8 +62,10 @@ mod transport;
 pub use accord_macros::{error, procedures, wire};
 pub use api::Api;
 pub use cx::{Cx, RequestId};
-pub use description::{Declaration, Declarations, Description, Kind, ProcedureDescription, TS_LARGE_INT_SENTINEL, TypeDescription};
-pub use error::{ErrorCase, FrameworkCode, ProcedureError, RpcError, APPLICATION_ERROR_CODE};
+pub use description::{
+    Declaration, Declarations, Description, Kind, ProcedureDescription, TS_LARGE_INT_SENTINEL, TypeDescription,
+};
+pub use error::{APPLICATION_ERROR_CODE, ErrorCase, FrameworkCode, ProcedureError, RpcError};
 pub use handler::{CallFuture, Handler, Handlers, ItemStream, SubscribeFuture};
 pub use int::{I53, I53OutOfRange};
 pub use transport::{Transport, TransportStream};
@@ -101,6 +103,12 @@ pub mod __private {
     label = "not serializable, or missing a JSON Schema or TypeScript type",
     note = "add #[accord::wire] to the type's definition (or #[accord::error] to an error enum)"
 )]
-pub trait WireType: serde::Serialize + serde::de::DeserializeOwned + schemars::JsonSchema + ts_rs::TS + Send + 'static {}
+pub trait WireType:
+    serde::Serialize + serde::de::DeserializeOwned + schemars::JsonSchema + ts_rs::TS + Send + 'static
+{
+}
 
-impl<T> WireType for T where T: serde::Serialize + serde::de::DeserializeOwned + schemars::JsonSchema + ts_rs::TS + Send + 'static {}
+impl<T> WireType for T where
+    T: serde::Serialize + serde::de::DeserializeOwned + schemars::JsonSchema + ts_rs::TS + Send + 'static
+{
+}

@@ -80,10 +80,9 @@ where
 }
 
 fn encode<I: Serialize, E: ProcedureError>(input: Option<&I>) -> Result<Option<Box<RawValue>>, E> {
-    input
-        .map(serde_json::value::to_raw_value)
-        .transpose()
-        .map_err(|e| E::from(RpcError::framework(crate::FrameworkCode::InvalidParams, format!("could not encode the input: {e}"))))
+    input.map(serde_json::value::to_raw_value).transpose().map_err(|e| {
+        E::from(RpcError::framework(crate::FrameworkCode::InvalidParams, format!("could not encode the input: {e}")))
+    })
 }
 
 fn decode<O: DeserializeOwned, E: ProcedureError>(raw: &RawValue) -> Result<O, E> {

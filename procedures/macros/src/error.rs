@@ -43,7 +43,10 @@ struct Variant {
 
 pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     if !args.is_empty() {
-        return Err(syn::Error::new_spanned(args, "#[accord::error] takes no arguments; mark variants with #[accord(...)]"));
+        return Err(syn::Error::new_spanned(
+            args,
+            "#[accord::error] takes no arguments; mark variants with #[accord(...)]",
+        ));
     }
     let mut input: DeriveInput = syn::parse2(item)?;
     if !input.generics.params.is_empty() {
@@ -53,7 +56,10 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         return Err(syn::Error::new(input.ident.span(), "#[accord::error] goes on an enum, one variant per error"));
     };
     if attrs::serde_sets(&input.attrs, "tag") || attrs::serde_sets(&input.attrs, "untagged") {
-        return Err(syn::Error::new(input.ident.span(), "#[accord::error] sets the serde tag itself (`code`); remove yours"));
+        return Err(syn::Error::new(
+            input.ident.span(),
+            "#[accord::error] sets the serde tag itself (`code`); remove yours",
+        ));
     }
 
     let mut rpc_variant: Option<Ident> = None;
@@ -65,7 +71,10 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                 return Err(syn::Error::new(variant.ident.span(), "only one variant can be #[accord(rpc)]"));
             }
             if !matches!(&variant.fields, Fields::Unnamed(f) if f.unnamed.len() == 1) {
-                return Err(syn::Error::new(variant.span(), "the #[accord(rpc)] variant holds exactly one accord::RpcError: `Rpc(accord::RpcError)`"));
+                return Err(syn::Error::new(
+                    variant.span(),
+                    "the #[accord(rpc)] variant holds exactly one accord::RpcError: `Rpc(accord::RpcError)`",
+                ));
             }
             variant.attrs.push(syn::parse_quote!(#[serde(skip)]));
             rpc_variant = Some(variant.ident.clone());
@@ -79,7 +88,10 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         }
         int64::check_fields(&variant.fields)?;
         if let Some(field) = variant.fields.iter().find(|f| f.ident.as_ref().is_some_and(|i| i == "code")) {
-            return Err(syn::Error::new(field.span(), "a field named `code` would clash with the error's `code` tag; rename it"));
+            return Err(syn::Error::new(
+                field.span(),
+                "a field named `code` would clash with the error's `code` tag; rename it",
+            ));
         }
         let code = match attrs::serde_value(&variant.attrs, "rename") {
             Some(code) => code,
@@ -95,7 +107,9 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         if FRAMEWORK_CODES.contains(&code.as_str()) {
             return Err(syn::Error::new(
                 variant.ident.span(),
-                format!("`{code}` is a framework error code; name the variant after the domain (e.g. `TodoNotFound`) or return it through the #[accord(rpc)] variant"),
+                format!(
+                    "`{code}` is a framework error code; name the variant after the domain (e.g. `TodoNotFound`) or return it through the #[accord(rpc)] variant"
+                ),
             ));
         }
         variants.push(Variant {
@@ -195,7 +209,10 @@ fn take_options(attrs: &mut Vec<syn::Attribute>) -> syn::Result<Options> {
                 let lit: LitInt = meta.value()?.parse()?;
                 let code: i32 = lit.base10_parse()?;
                 if (-32768..=-32000).contains(&code) {
-                    return Err(syn::Error::new(lit.span(), "codes -32768..=-32000 are reserved by JSON-RPC and Accord; pick another number"));
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        "codes -32768..=-32000 are reserved by JSON-RPC and Accord; pick another number",
+                    ));
                 }
                 options.code = Some(code);
                 Ok(())

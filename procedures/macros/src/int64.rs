@@ -26,7 +26,9 @@ fn overridden(field: &Field) -> bool {
         (attr.path().is_ident("serde") || attr.path().is_ident("ts"))
             && attr.meta.require_list().is_ok_and(|l| {
                 let tokens = l.tokens.to_string();
-                ["with", "serialize_with", "type", "as"].iter().any(|k| tokens.split(',').any(|t| t.trim().starts_with(k) && t.contains('=')))
+                ["with", "serialize_with", "type", "as"]
+                    .iter()
+                    .any(|k| tokens.split(',').any(|t| t.trim().starts_with(k) && t.contains('=')))
             })
     })
 }
@@ -79,7 +81,9 @@ mod tests {
 
     #[test]
     fn finds_64_bit_integers_anywhere_in_a_type() {
-        for bad in ["i64", "u64", "Option<u64>", "Vec<Option<i128>>", "[usize; 3]", "(u32, isize)", "HashMap<String, i64>"] {
+        for bad in
+            ["i64", "u64", "Option<u64>", "Vec<Option<i128>>", "[usize; 3]", "(u32, isize)", "HashMap<String, i64>"]
+        {
             assert!(!check(bad), "{bad}");
         }
         for good in ["i32", "u32", "f64", "accord::I53", "Option<String>", "Vec<u8>", "my::i64"] {

@@ -84,7 +84,10 @@ fn parse_namespace(args: TokenStream) -> syn::Result<String> {
     });
     syn::parse::Parser::parse2(parser, args)?;
     let Some(lit) = namespace else {
-        return Err(syn::Error::new(Span::call_site(), "missing `namespace = \"...\"`: it prefixes every wire method name"));
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "missing `namespace = \"...\"`: it prefixes every wire method name",
+        ));
     };
     let value = lit.value();
     let mut chars = value.chars();
@@ -134,7 +137,10 @@ fn parse_procedure(f: &TraitItemFn) -> syn::Result<Procedure> {
         return Err(syn::Error::new(body.span(), "a procedure has no default body: implement it in the impl block"));
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        return Err(syn::Error::new_spanned(&sig.generics, "a procedure cannot be generic: its types are part of the wire contract"));
+        return Err(syn::Error::new_spanned(
+            &sig.generics,
+            "a procedure cannot be generic: its types are part of the wire contract",
+        ));
     }
     if let Some(variadic) = &sig.variadic {
         return Err(syn::Error::new_spanned(variadic, "a procedure cannot be variadic"));
@@ -144,17 +150,32 @@ fn parse_procedure(f: &TraitItemFn) -> syn::Result<Procedure> {
     match inputs.next() {
         Some(FnArg::Receiver(r)) if r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none() => {}
         Some(other) => return Err(syn::Error::new_spanned(other, "a procedure takes `&self` first")),
-        None => return Err(syn::Error::new(sig.paren_token.span.join(), "a procedure takes `&self, cx: &Cx` and an optional input")),
+        None => {
+            return Err(syn::Error::new(
+                sig.paren_token.span.join(),
+                "a procedure takes `&self, cx: &Cx` and an optional input",
+            ));
+        }
     }
     let cx_ty = match inputs.next() {
         Some(FnArg::Typed(arg)) if is_cx(&arg.ty) => (*arg.ty).clone(),
-        Some(other) => return Err(syn::Error::new_spanned(other, "the second parameter is the call context: `cx: &Cx`")),
-        None => return Err(syn::Error::new(sig.paren_token.span.join(), "a procedure takes the call context after `&self`: `cx: &Cx`")),
+        Some(other) => {
+            return Err(syn::Error::new_spanned(other, "the second parameter is the call context: `cx: &Cx`"));
+        }
+        None => {
+            return Err(syn::Error::new(
+                sig.paren_token.span.join(),
+                "a procedure takes the call context after `&self`: `cx: &Cx`",
+            ));
+        }
     };
     let input = match inputs.next() {
         Some(FnArg::Typed(arg)) => {
             if matches!(*arg.ty, Type::Reference(_)) {
-                return Err(syn::Error::new_spanned(&arg.ty, "a procedure's input is taken by value (it is decoded from the request)"));
+                return Err(syn::Error::new_spanned(
+                    &arg.ty,
+                    "a procedure's input is taken by value (it is decoded from the request)",
+                ));
             }
             Some((*arg.ty).clone())
         }
@@ -268,18 +289,29 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
     let api = format_ident!("{}Api", trait_ident);
     let trait_name = trait_ident.to_string();
     let trait_docs = attrs::docs(&item.attrs);
-    let doc = format!("The `{trait_name}` API as data: its [`accord::Description`] and [`accord::Handlers`] for an implementation.");
+    let doc = format!(
+        "The `{trait_name}` API as data: its [`accord::Description`] and [`accord::Handlers`] for an implementation."
+    );
 
     let descriptions = procedures.iter().map(|p| {
         let name = format!("{namespace}.{}", p.method);
         let (method, rust_name, docs) = (&p.method, p.ident.to_string(), &p.docs);
+        let unsubscribe = match p.kind {
+            Kind::Subscription => {
+                let unsubscribe = format!("{name}.unsubscribe");
+                quote!(::core::option::Option::Some(#unsubscribe))
+            }
+            _ => quote!(::core::option::Option::None),
+        };
         let kind = match p.kind {
             Kind::Query => quote!(Query),
             Kind::Mutation => quote!(Mutation),
             Kind::Subscription => quote!(Subscription),
         };
         let input = match &p.input {
-            Some(ty) => quote_spanned!(ty.span()=> ::core::option::Option::Some(::accord::TypeDescription::of::<#ty>())),
+            Some(ty) => {
+                quote_spanned!(ty.span()=> ::core::option::Option::Some(::accord::TypeDescription::of::<#ty>()))
+            }
             None => quote!(::core::option::Option::None),
         };
         let (item, error, error_ty) = (&p.item, &p.error, &p.error);
@@ -288,6 +320,7 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
         quote! {
             ::accord::ProcedureDescription {
                 name: #name,
+                unsubscribe: #unsubscribe,
                 method: #method,
                 rust_name: #rust_name,
                 kind: ::accord::Kind::#kind,
@@ -308,7 +341,11 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
                 quote!(#ty),
                 quote!(#trait_ident::#ident(&*implementation, &cx, input)),
             ),
-            None => (quote!(::accord::__private::decode_no_input), quote!(()), quote!(#trait_ident::#ident(&*implementation, &cx))),
+            None => (
+                quote!(::accord::__private::decode_no_input),
+                quote!(()),
+                quote!(#trait_ident::#ident(&*implementation, &cx)),
+            ),
         };
         let wrap = match p.kind {
             Kind::Subscription => quote!(subscribe_handler),

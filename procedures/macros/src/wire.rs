@@ -58,7 +58,9 @@ fn mark_defaulted_fields_optional(input: &mut DeriveInput) {
     };
     for field in fields {
         let defaulted = attrs::serde_sets(&field.attrs, "default");
-        let has_ts_optional = field.attrs.iter().any(|a| a.path().is_ident("ts") && a.meta.require_list().is_ok_and(|l| l.tokens.to_string().contains("optional")));
+        let has_ts_optional = field.attrs.iter().any(|a| {
+            a.path().is_ident("ts") && a.meta.require_list().is_ok_and(|l| l.tokens.to_string().contains("optional"))
+        });
         if defaulted && !has_ts_optional {
             field.attrs.push(syn::parse_quote!(#[ts(optional = nullable)]));
         }
@@ -69,6 +71,8 @@ fn check(input: &DeriveInput) -> syn::Result<()> {
     match &input.data {
         Data::Struct(data) => int64::check_fields(&data.fields),
         Data::Enum(data) => data.variants.iter().try_for_each(|v| int64::check_fields(&v.fields)),
-        Data::Union(u) => Err(syn::Error::new(u.union_token.span, "a union cannot be a wire type: use a struct or an enum")),
+        Data::Union(u) => {
+            Err(syn::Error::new(u.union_token.span, "a union cannot be a wire type: use a struct or an enum"))
+        }
     }
 }

@@ -1,0 +1,213 @@
+//! Rust client transports over HTTP and WebSocket, built on jsonrpsee's clients.
+//!
+//! Use them with the generated `<Trait>Client`:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), accord::client::ConnectError> {
+//! use accord::client::{HttpTransport, WsTransport};
+//! let http = HttpTransport::new("http://127.0.0.1:3000/rpc")?;   // queries and mutations
+//! let ws = WsTransport::connect("ws://127.0.0.1:3000/rpc").await?; // everything, subscriptions too
+//! # let _ = (http, ws);
+//! # Ok(()) }
+//! ```
+//!
+//! A call honours the [`Cx`] deadline (`Cx::with_timeout`). Headers are set per transport
+//! ([`TransportOptions::header`]): jsonrpsee's clients send the same headers with every
+//! request, so per-call `Cx` headers are not sent by these transports.
+
+use std::time::Duration;
+
+use jsonrpsee::core::client::{ClientT, Subscription, SubscriptionClientT, SubscriptionCloseReason};
+use jsonrpsee::core::params::ArrayParams;
+use jsonrpsee::core::traits::ToRpcParams;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
+use serde_json::value::RawValue;
+
+use crate::{Cx, FrameworkCode, RpcError, Transport, TransportStream};
+
+/// Why a transport could not be created.
+#[derive(Debug, thiserror::Error)]
+#[error("could not create the client for {url}: {message}")]
+pub struct ConnectError {
+    url: String,
+    message: String,
+}
+
+/// Options shared by both transports.
+#[derive(Clone, Debug)]
+pub struct TransportOptions {
+    headers: http::HeaderMap,
+    request_timeout: Duration,
+}
+
+impl Default for TransportOptions {
+    fn default() -> Self {
+        Self { headers: http::HeaderMap::new(), request_timeout: Duration::from_secs(60) }
+    }
+}
+
+impl TransportOptions {
+    /// Adds a header sent with every request (HTTP) or with the WebSocket handshake.
+    pub fn header(mut self, name: &str, value: &str) -> Result<Self, ConnectError> {
+        let error = |message: String| ConnectError { url: String::new(), message };
+        let name = http::HeaderName::try_from(name).map_err(|e| error(e.to_string()))?;
+        let value = http::HeaderValue::try_from(value).map_err(|e| error(e.to_string()))?;
+        self.headers.insert(name, value);
+        Ok(self)
+    }
+
+    /// The longest a call may take when its `Cx` sets no deadline (default 60 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+}
+
+/// Queries and mutations over HTTP POST. Subscriptions are refused: use [`WsTransport`].
+#[derive(Clone, Debug)]
+pub struct HttpTransport {
+    client: HttpClient,
+}
+
+impl HttpTransport {
+    /// A transport for `url` (`http://host:port/rpc`) with default options.
+    pub fn new(url: &str) -> Result<Self, ConnectError> {
+        Self::with_options(url, TransportOptions::default())
+    }
+
+    /// A transport for `url` with `options`.
+    pub fn with_options(url: &str, options: TransportOptions) -> Result<Self, ConnectError> {
+        let client = HttpClientBuilder::default()
+            .set_headers(options.headers)
+            .request_timeout(options.request_timeout)
+            .build(url)
+            .map_err(|e| ConnectError { url: url.to_owned(), message: e.to_string() })?;
+        Ok(Self { client })
+    }
+}
+
+impl Transport for HttpTransport {
+    async fn call(
+        &self,
+        method: &'static str,
+        params: Option<Box<RawValue>>,
+        cx: &Cx,
+    ) -> Result<Box<RawValue>, RpcError> {
+        within_deadline(cx, self.client.request::<Box<RawValue>, _>(method, Params(params))).await
+    }
+
+    async fn subscribe(
+        &self,
+        method: &'static str,
+        _: &'static str,
+        _: Option<Box<RawValue>>,
+        _: &Cx,
+    ) -> Result<TransportStream, RpcError> {
+        Err(RpcError::transport(format!("`{method}` is a subscription: subscriptions need a WebSocket (WsTransport)")))
+    }
+}
+
+/// Every kind of call over one WebSocket connection.
+#[derive(Debug)]
+pub struct WsTransport {
+    client: WsClient,
+}
+
+impl WsTransport {
+    /// Connects to `url` (`ws://host:port/rpc`) with default options.
+    pub async fn connect(url: &str) -> Result<Self, ConnectError> {
+        Self::connect_with_options(url, TransportOptions::default()).await
+    }
+
+    /// Connects to `url` with `options`.
+    pub async fn connect_with_options(url: &str, options: TransportOptions) -> Result<Self, ConnectError> {
+        let client = WsClientBuilder::default()
+            .set_headers(options.headers)
+            .request_timeout(options.request_timeout)
+            .build(url)
+            .await
+            .map_err(|e| ConnectError { url: url.to_owned(), message: e.to_string() })?;
+        Ok(Self { client })
+    }
+
+    /// Whether the connection is still open.
+    pub fn is_connected(&self) -> bool {
+        self.client.is_connected()
+    }
+}
+
+impl Transport for WsTransport {
+    async fn call(
+        &self,
+        method: &'static str,
+        params: Option<Box<RawValue>>,
+        cx: &Cx,
+    ) -> Result<Box<RawValue>, RpcError> {
+        within_deadline(cx, self.client.request::<Box<RawValue>, _>(method, Params(params))).await
+    }
+
+    async fn subscribe(
+        &self,
+        method: &'static str,
+        unsubscribe: &'static str,
+        params: Option<Box<RawValue>>,
+        cx: &Cx,
+    ) -> Result<TransportStream, RpcError> {
+        let subscription: Subscription<Box<RawValue>> =
+            within_deadline(cx, self.client.subscribe(method, Params(params), unsubscribe)).await?;
+        Ok(Box::pin(futures_util::stream::unfold(Some(subscription), |state| async move {
+            let mut subscription = state?;
+            match subscription.next().await {
+                Some(Ok(item)) => Some((Ok(item), Some(subscription))),
+                Some(Err(e)) => Some((Err(RpcError::transport(format!("malformed subscription item: {e}"))), None)),
+                // The server ended the stream (jsonrpsee does not pass on the final error
+                // notification's content), or the connection dropped: only the latter is an error.
+                None => match subscription.close_reason() {
+                    Some(SubscriptionCloseReason::ConnectionClosed) => {
+                        Some((Err(RpcError::transport("the connection closed during the subscription")), None))
+                    }
+                    _ => None,
+                },
+            }
+        })))
+    }
+}
+
+/// Raw by-name params, passed through as they are.
+struct Params(Option<Box<RawValue>>);
+
+impl ToRpcParams for Params {
+    fn to_rpc_params(self) -> Result<Option<Box<RawValue>>, serde_json::Error> {
+        match self.0 {
+            Some(raw) => Ok(Some(raw)),
+            None => ArrayParams::new().to_rpc_params(),
+        }
+    }
+}
+
+async fn within_deadline<T>(
+    cx: &Cx,
+    call: impl Future<Output = Result<T, jsonrpsee::core::ClientError>>,
+) -> Result<T, RpcError> {
+    let result = match cx.remaining() {
+        Some(left) => tokio::time::timeout(left, call)
+            .await
+            .map_err(|_| RpcError::framework(FrameworkCode::Timeout, "the call's deadline passed"))?,
+        None => call.await,
+    };
+    result.map_err(from_client_error)
+}
+
+fn from_client_error(error: jsonrpsee::core::ClientError) -> RpcError {
+    use jsonrpsee::core::ClientError;
+    match error {
+        ClientError::Call(object) => RpcError {
+            code: object.code(),
+            message: object.message().to_owned(),
+            data: object.data().and_then(|raw| serde_json::from_str(raw.get()).ok()),
+        },
+        ClientError::RequestTimeout => RpcError::framework(FrameworkCode::Timeout, "the request timed out"),
+        other => RpcError::transport(other.to_string()),
+    }
+}
