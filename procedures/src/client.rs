@@ -191,12 +191,16 @@ async fn within_deadline<T>(
     call: impl Future<Output = Result<T, jsonrpsee::core::ClientError>>,
 ) -> Result<T, RpcError> {
     let result = match cx.remaining() {
-        Some(left) => tokio::time::timeout(left, call)
-            .await
-            .map_err(|_| RpcError::framework(FrameworkCode::Timeout, "the call's deadline passed"))?,
+        // Already past: do not send a call nobody will wait for.
+        Some(std::time::Duration::ZERO) => return Err(deadline_passed()),
+        Some(left) => tokio::time::timeout(left, call).await.map_err(|_| deadline_passed())?,
         None => call.await,
     };
     result.map_err(from_client_error)
+}
+
+fn deadline_passed() -> RpcError {
+    RpcError::framework(FrameworkCode::Timeout, "the call's deadline passed")
 }
 
 fn from_client_error(error: jsonrpsee::core::ClientError) -> RpcError {
