@@ -8,7 +8,7 @@
 use std::any::TypeId;
 use std::collections::{BTreeMap, HashSet};
 
-use schemars::{JsonSchema, Schema, SchemaGenerator};
+use schemars::{Schema, SchemaGenerator};
 use ts_rs::{TS, TypeVisitor};
 
 /// What the TypeScript output holds where a Rust type used a 64-bit integer.
@@ -112,7 +112,7 @@ impl std::fmt::Debug for TypeDescription {
 
 impl TypeDescription {
     /// Describes `T`.
-    pub fn of<T: JsonSchema + TS + 'static>() -> Self {
+    pub fn of<T: crate::WireType>() -> Self {
         Self {
             rust_name: std::any::type_name::<T>,
             ts_name: T::name,

@@ -166,6 +166,11 @@ pub struct ErrorCase {
 /// Each domain variant maps to a stable string code (`data.code`) and a numeric code; the
 /// variant marked `#[accord(rpc)]` carries framework and transport errors, so that a remote
 /// client can implement the same trait as a local implementation.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an Accord error type",
+    label = "a procedure's error must be an #[accord::error] enum",
+    note = "add #[accord::error] to the enum (with an `#[accord(rpc)] Rpc(accord::RpcError)` variant)"
+)]
 pub trait ProcedureError: From<RpcError> + std::fmt::Display + Send + 'static {
     /// The domain errors this enum can be, in declaration order (the framework variant is not
     /// listed).

@@ -74,7 +74,7 @@ impl Handlers {
 pub fn call_handler<I, O, E, F, Fut>(decode: fn(Option<&str>) -> Result<I, RpcError>, method: F) -> Handler
 where
     I: Send + 'static,
-    O: Serialize,
+    O: crate::WireType,
     E: ProcedureError,
     F: Fn(Cx, I) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<O, E>> + Send + 'static,
@@ -97,7 +97,7 @@ where
 pub fn subscribe_handler<I, T, E, F, Fut>(decode: fn(Option<&str>) -> Result<I, RpcError>, method: F) -> Handler
 where
     I: Send + 'static,
-    T: Serialize + 'static,
+    T: crate::WireType,
     E: ProcedureError,
     F: Fn(Cx, I) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<crate::Stream<T, E>, E>> + Send + 'static,

@@ -47,8 +47,8 @@ pub trait Transport: Send + Sync {
 pub async fn call<T, I, O, E>(transport: &T, method: &'static str, cx: &Cx, input: Option<&I>) -> Result<O, E>
 where
     T: Transport,
-    I: Serialize,
-    O: DeserializeOwned,
+    I: crate::WireType,
+    O: crate::WireType,
     E: ProcedureError,
 {
     let params = encode::<I, E>(input)?;
@@ -68,8 +68,8 @@ pub async fn subscribe<T, I, O, E>(
 ) -> Result<crate::Stream<O, E>, E>
 where
     T: Transport,
-    I: Serialize,
-    O: DeserializeOwned + Send + 'static,
+    I: crate::WireType,
+    O: crate::WireType,
     E: ProcedureError,
 {
     let params = encode::<I, E>(input)?;

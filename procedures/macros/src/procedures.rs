@@ -115,7 +115,7 @@ fn parse_procedure(f: &TraitItemFn) -> syn::Result<Procedure> {
         match kind {
             Some(kind) => {
                 attr.meta.require_path_only()?;
-                kinds.push((kind, attr.span()));
+                kinds.push((kind, attr.meta.span()));
             }
             None => attrs.push(attr.clone()),
         }
@@ -128,7 +128,12 @@ fn parse_procedure(f: &TraitItemFn) -> syn::Result<Procedure> {
                 "a procedure needs its kind: add #[query], #[mutation] or #[subscription]",
             ));
         }
-        [_, (_, second), ..] => return Err(syn::Error::new(*second, "a procedure has exactly one kind")),
+        [_, (_, second), ..] => {
+            return Err(syn::Error::new(
+                *second,
+                "a procedure has exactly one kind: keep one of #[query], #[mutation], #[subscription]",
+            ));
+        }
     };
     if sig.asyncness.is_none() {
         return Err(syn::Error::new(sig.fn_token.span, "procedures are async: write `async fn`"));
@@ -392,7 +397,7 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
 
         impl #api {
             /// Binds an implementation, for a server to mount.
-            #vis fn handlers<I: #trait_ident + 'static>(implementation: I) -> ::accord::Handlers {
+            #vis fn handlers<Implementation: #trait_ident + 'static>(implementation: Implementation) -> ::accord::Handlers {
                 let implementation = ::std::sync::Arc::new(implementation);
                 ::accord::Handlers::new(
                     <Self as ::accord::Api>::description(),
@@ -427,9 +432,9 @@ fn client(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenS
         let body = match p.kind {
             Kind::Subscription => {
                 let unsubscribe = format!("{method}.unsubscribe");
-                quote!(::accord::__private::subscribe::<T, #input_ty, #item, #error>(&self.transport, #method, #unsubscribe, cx, #input).await)
+                quote!(::accord::__private::subscribe::<__Transport, #input_ty, #item, #error>(&self.transport, #method, #unsubscribe, cx, #input).await)
             }
-            _ => quote!(::accord::__private::call::<T, #input_ty, #item, #error>(&self.transport, #method, cx, #input).await),
+            _ => quote!(::accord::__private::call::<__Transport, #input_ty, #item, #error>(&self.transport, #method, cx, #input).await),
         };
         quote! {
             #signature {
@@ -456,7 +461,8 @@ fn client(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenS
             }
         }
 
-        impl<T: ::accord::Transport> #trait_ident for #client<T> {
+        // `__Transport`, not `T`: a user's trait may well be called `T`.
+        impl<__Transport: ::accord::Transport> #trait_ident for #client<__Transport> {
             #(#methods)*
         }
     }

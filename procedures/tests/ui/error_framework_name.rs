@@ -1,0 +1,28 @@
+#![allow(unused_imports)]
+
+use accord::{Cx, RpcError};
+
+#[accord::wire]
+pub struct In { pub id: u32 }
+
+#[accord::error]
+#[derive(Debug, thiserror::Error)]
+pub enum E {
+    #[error("missing")]
+    Missing,
+    #[error(transparent)]
+    #[accord(rpc)]
+    Rpc(RpcError),
+}
+
+#[accord::error]
+#[derive(Debug, thiserror::Error)]
+pub enum Clash {
+    #[error("x")]
+    Internal,
+    #[error(transparent)]
+    #[accord(rpc)]
+    Rpc(RpcError),
+}
+
+fn main() {}
