@@ -10,7 +10,7 @@ export type FrameworkErrorData =
   | { code: "PARSE_ERROR" }
   | { code: "INVALID_REQUEST" }
   | { code: "METHOD_NOT_FOUND" }
-  | { code: "INVALID_PARAMS"; path?: string; expected?: string }
+  | { code: "INVALID_PARAMS"; path?: string; expected?: string; reason?: string }
   | { code: "INTERNAL" }
   | { code: "UNAUTHENTICATED" }
   | { code: "FORBIDDEN" }
@@ -112,9 +112,10 @@ export function isAccordError(e: unknown): e is AccordError {
 export function transportError(
   method: string,
   reason: string,
-  extra: { status?: number; requestId?: string | undefined; cause?: unknown } = {},
+  extra: { status?: number | undefined; requestId?: string | undefined; cause?: unknown } = {},
 ): AccordError<{ code: "TRANSPORT"; status?: number; reason: string }> {
-  const data = extra.status === undefined ? { code: "TRANSPORT" as const, reason } : { code: "TRANSPORT" as const, status: extra.status, reason };
+  const data: { code: "TRANSPORT"; status?: number; reason: string } = { code: "TRANSPORT", reason };
+  if (extra.status !== undefined) data.status = extra.status;
   return new AccordError({
     message: extra.status === undefined ? reason : `HTTP ${extra.status}: ${reason}`,
     rpcCode: RPC_CODES.TRANSPORT,

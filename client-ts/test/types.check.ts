@@ -1,0 +1,124 @@
+// Type-level tests: only type-checked (npm run typecheck), never run. Each @ts-expect-error
+// line must fail to compile, and everything else must compile.
+import WebSocket from "ws";
+import { AccordError, createClient, isAccordError, type ErrorOf, type ProcedureError, type Subscription } from "../src/index.js";
+import { procedures, type Procedures, type Todo, type TodoEvent } from "./fixtures/index.js";
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function assertType<T extends true>(_: T): void {}
+
+const client = createClient<Procedures>({ url: "http://127.0.0.1:3000/rpc", procedures, WebSocket });
+
+export async function inputsAndOutputs(signal: AbortSignal): Promise<void> {
+  const todo = await client.todos.get({ id: 1 });
+  assertType<Equal<typeof todo, Todo>>(true);
+  const all = await client.todos.list();
+  assertType<Equal<typeof all, Todo[]>>(true);
+  await client.todos.list(undefined, { signal, timeoutMs: 500 });
+  await client.todos.get({ id: 1 }, { signal, timeoutMs: 500, headers: { "x-request-id": "abc" } });
+  await client.todos.create({ title: "x" });
+
+  // @ts-expect-error wrong input type
+  await client.todos.get({ id: "1" });
+  // @ts-expect-error missing input
+  await client.todos.get();
+  // @ts-expect-error input given to a void procedure
+  await client.todos.list({ id: 1 });
+  // @ts-expect-error unknown procedure
+  await client.todos.remove({ id: 1 });
+  // @ts-expect-error unknown namespace
+  await client.users.get({ id: 1 });
+  // @ts-expect-error unknown call option
+  await client.todos.get({ id: 1 }, { retries: 3 });
+
+  client.close();
+  client.$close();
+}
+
+export async function subscriptions(): Promise<void> {
+  const sub = client.todos.changes();
+  assertType<Equal<typeof sub, Subscription<TodoEvent>>>(true);
+  for await (const ev of sub) {
+    assertType<Equal<typeof ev, TodoEvent>>(true);
+    if (ev.kind === "deleted") ev.id satisfies number;
+  }
+  const iterable: AsyncIterable<TodoEvent> = client.todos.changes(undefined, { maxBuffered: 10 });
+  void iterable;
+  await sub.unsubscribe();
+  const id: string = await sub.ready;
+  void id;
+  // @ts-expect-error a subscription is not a promise of its item
+  const notAPromise: Promise<TodoEvent> = client.todos.changes();
+  void notAPromise;
+}
+
+export function errors(e: unknown): string {
+  if (client.todos.get.isError(e)) {
+    assertType<Equal<typeof e, ProcedureError<Procedures["todos"]["get"]>>>(true);
+    switch (e.code) {
+      case "NOT_FOUND":
+        return `no todo ${e.data.id}`;
+      case "TITLE_TAKEN":
+        // @ts-expect-error `id` belongs to NOT_FOUND, not to TITLE_TAKEN
+        return `${e.data.title} ${e.data.id}`;
+      case "INVALID_PARAMS":
+        return `${e.data.path ?? ""} ${e.data.expected ?? ""}`;
+      case "RATE_LIMITED":
+        return `retry in ${e.data.retryAfterMs ?? 0}`;
+      case "TRANSPORT":
+        return `transport ${e.data.status ?? "-"} ${e.httpStatus ?? "-"}`;
+      case "TIMEOUT":
+      case "PARSE_ERROR":
+      case "INVALID_REQUEST":
+      case "METHOD_NOT_FOUND":
+      case "INTERNAL":
+      case "UNAUTHENTICATED":
+      case "FORBIDDEN":
+      case "CONFLICT":
+      case "OVERLOADED":
+      case "UNAVAILABLE":
+      case "REQUEST_TOO_BIG":
+      case "BATCH_TOO_BIG":
+        return `${e.code} ${e.rpcCode} ${e.message} ${e.method} ${e.requestId ?? ""} ${e.data.requestId ?? ""}`;
+      default: {
+        const exhaustive: never = e;
+        return exhaustive;
+      }
+    }
+  }
+  if (isAccordError(e)) {
+    const code: string = e.code;
+    return code;
+  }
+  if (e instanceof AccordError) {
+    // @ts-expect-error without a procedure the data fields are unknown
+    const n: number = e.data.id;
+    return String(n);
+  }
+  return "not ours";
+}
+
+export function errorTypes(): void {
+  type GetErrorCodes = ErrorOf<Procedures["todos"]["get"]>["code"];
+  assertType<Equal<Extract<GetErrorCodes, "NOT_FOUND" | "TITLE_TAKEN" | "TRANSPORT">, "NOT_FOUND" | "TITLE_TAKEN" | "TRANSPORT">>(true);
+  // @ts-expect-error an unknown code is not part of the union
+  const bad: GetErrorCodes = "NOPE";
+  void bad;
+}
+
+export function kindTables(): void {
+  // @ts-expect-error wrong kind for a procedure
+  createClient<Procedures>({ url: "http://x/rpc", procedures: { todos: { ...procedures.todos, get: "mutation" } } });
+  // @ts-expect-error a procedure is missing from the table
+  createClient<Procedures>({ url: "http://x/rpc", procedures: { todos: { get: "query", list: "query", create: "mutation" } } });
+  // @ts-expect-error a kind table of another API
+  createClient<Procedures>({ url: "http://x/rpc", procedures: { users: { get: "query" } } });
+  // @ts-expect-error the Procedures type argument cannot be inferred and is required
+  createClient({ url: "http://x/rpc", procedures });
+  // @ts-expect-error no kind table at all
+  createClient<Procedures>({ url: "http://x/rpc" });
+  // @ts-expect-error WebSocket must be a constructor
+  createClient<Procedures>({ url: "http://x/rpc", procedures, WebSocket: {} });
+  // The platform globals fit the injection points.
+  createClient<Procedures>({ url: "http://x/rpc", procedures, fetch: globalThis.fetch, WebSocket: globalThis.WebSocket });
+}
