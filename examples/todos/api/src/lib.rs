@@ -44,7 +44,7 @@ pub struct TodoId {
 
 /// Input of `todos.create`.
 #[accord::wire]
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NewTodo {
     /// 1 to 200 characters, unique among open todos.
     pub title: String,
