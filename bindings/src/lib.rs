@@ -75,6 +75,7 @@ mod check;
 mod cli;
 mod collect;
 mod error;
+mod integer_bounds;
 mod json;
 mod openrpc;
 mod render_ts;

@@ -13,6 +13,7 @@ use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
 use crate::collect::{Api, Procedure};
+use crate::integer_bounds::IntegerBounds;
 use crate::{BindingsError, GenerateOptions, HEADER, json};
 
 /// Where named schemas live in the document.
@@ -27,8 +28,10 @@ struct Schemas {
 
 /// The canonical text of the document.
 pub(crate) fn render(apis: &[Description], api: &Api<'_>, options: &GenerateOptions) -> Result<String, BindingsError> {
-    let mut generator =
-        SchemaSettings::draft07().with(|settings| settings.definitions_path = DEFINITIONS_PATH.into()).into_generator();
+    let mut generator = SchemaSettings::draft07()
+        .with(|settings| settings.definitions_path = DEFINITIONS_PATH.into())
+        .with_transform(IntegerBounds)
+        .into_generator();
     let mut all = Vec::with_capacity(api.procedures.len());
     for procedure in &api.procedures {
         let description = procedure.description;

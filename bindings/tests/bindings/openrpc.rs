@@ -64,7 +64,7 @@ fn params_are_the_input_properties_by_name() {
     let get = method(&document, "shelf.get");
     assert_eq!(
         get["params"],
-        json!([{"name": "id", "required": true, "schema": {"format": "uint32", "minimum": 0, "type": "integer"}}])
+        json!([{"name": "id", "required": true, "schema": {"format": "uint32", "maximum": 4294967295u32, "minimum": 0, "type": "integer"}}])
     );
     assert_eq!(get["x-accord-kind"], "query");
     assert_eq!(method(&document, "shelf.allBooks")["params"], json!([]));
