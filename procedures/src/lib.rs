@@ -80,7 +80,13 @@ pub type Stream<T, E> = std::pin::Pin<Box<dyn futures_core::Stream<Item = Result
 #[doc(hidden)]
 pub mod __private {
     pub use crate::handler::{call_handler, subscribe_handler};
-    pub use crate::params::{decode_input, decode_no_input};
+    pub use crate::params::decode_no_input;
+
+    /// Decodes a procedure's input; bounded by [`crate::WireType`] so that a type missing its
+    /// `#[accord::wire]` is reported once, as that.
+    pub fn decode_input<T: crate::WireType>(params: Option<&str>) -> Result<T, crate::RpcError> {
+        crate::params::decode_input(params)
+    }
     pub use crate::transport::{call, subscribe};
     pub use futures_core;
     pub use schemars;
@@ -108,6 +114,9 @@ pub trait WireType:
 {
 }
 
+// `do_not_recommend`: a missing wire type is reported as itself, not as a missing serde or
+// schemars impl with a long list of other implementors (which also renders unstably).
+#[diagnostic::do_not_recommend]
 impl<T> WireType for T where
     T: serde::Serialize + serde::de::DeserializeOwned + schemars::JsonSchema + ts_rs::TS + Send + 'static
 {
