@@ -4,8 +4,8 @@
 //! Each procedure is one method: `params` are the properties of its input object (Accord
 //! sends inputs by name), `result` is its output (for a subscription: the type of each item),
 //! and `errors` lists its domain errors. Accord-specific facts travel in extensions:
-//! `x-accord-kind`, `x-accord-error` (the schema of the error union) and, for subscriptions,
-//! `x-accord-unsubscribe`.
+//! `x-accord-kind`, `x-accord-error` (the schema of the error union), for subscriptions
+//! `x-accord-unsubscribe`, and `x-accord-authenticated: true` for procedures that need a caller.
 
 use accord::{Description, ErrorCase};
 use schemars::Schema;
@@ -106,6 +106,9 @@ fn method(
     }
     if let Some(unsubscribe) = description.unsubscribe {
         method["x-accord-unsubscribe"] = unsubscribe.into();
+    }
+    if description.authenticated {
+        method["x-accord-authenticated"] = true.into();
     }
     Ok(method)
 }

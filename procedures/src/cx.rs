@@ -30,6 +30,51 @@ impl std::fmt::Display for RequestId {
     }
 }
 
+/// Who is calling, as the server's authenticator established it (e.g. from a bearer token).
+///
+/// Cheap to clone: the server stores one per HTTP request or WebSocket connection and hands it
+/// to every call made on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity(Arc<IdentityParts>);
+
+#[derive(Debug, PartialEq, Eq)]
+struct IdentityParts {
+    subject: String,
+    roles: Vec<String>,
+}
+
+impl Identity {
+    /// An identity for `subject` (a user id, a service name...) with no roles.
+    pub fn new(subject: impl Into<String>) -> Self {
+        Self(Arc::new(IdentityParts { subject: subject.into(), roles: Vec::new() }))
+    }
+
+    /// The same identity with `roles`.
+    pub fn with_roles(self, roles: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        let subject = self.0.subject.clone();
+        Self(Arc::new(IdentityParts { subject, roles: roles.into_iter().map(Into::into).collect() }))
+    }
+
+    /// Who this is.
+    pub fn subject(&self) -> &str {
+        &self.0.subject
+    }
+
+    /// The roles granted.
+    pub fn roles(&self) -> &[String] {
+        &self.0.roles
+    }
+
+    /// Whether `role` was granted.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.0.roles.iter().any(|r| r == role)
+    }
+}
+
+/// The instant a call must be answered by; the server stores it in a call's extensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadline(pub Instant);
+
 /// The context of one procedure call.
 ///
 /// ```
@@ -95,6 +140,17 @@ impl Cx {
         self
     }
 
+    /// A server-side context from a call's extensions: the request id and deadline the
+    /// server's middleware stored there become the context's own.
+    pub fn from_extensions(extensions: http::Extensions) -> Self {
+        Self {
+            request_id: extensions.get::<RequestId>().cloned(),
+            deadline: extensions.get::<Deadline>().map(|d| d.0),
+            headers: Vec::new(),
+            extensions,
+        }
+    }
+
     /// The call's request id, if any.
     pub fn request_id(&self) -> Option<&RequestId> {
         self.request_id.as_ref()
@@ -113,6 +169,17 @@ impl Cx {
     /// The headers a client sends with the call.
     pub fn headers(&self) -> &[(String, String)] {
         &self.headers
+    }
+
+    /// Who is calling, if the server's authenticator recognised them.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.extensions.get::<Identity>()
+    }
+
+    /// The caller's identity, or an `UNAUTHENTICATED` error to return with `?`.
+    pub fn require_identity(&self) -> Result<&Identity, crate::RpcError> {
+        self.identity()
+            .ok_or_else(|| crate::RpcError::framework(crate::FrameworkCode::Unauthenticated, "sign in first"))
     }
 
     /// A typed value stored in the context.
@@ -137,6 +204,17 @@ mod tests {
         let cx = Cx::new().with_extension(UserId(7));
         assert_eq!(cx.get::<UserId>(), Some(&UserId(7)));
         assert_eq!(cx.get::<String>(), None);
+    }
+
+    #[test]
+    fn server_contexts_read_their_extensions() {
+        let mut extensions = http::Extensions::new();
+        extensions.insert(RequestId::new("r-1"));
+        extensions.insert(Identity::new("ada").with_roles(["admin"]));
+        let cx = Cx::from_extensions(extensions);
+        assert_eq!(cx.request_id().map(RequestId::as_str), Some("r-1"));
+        assert!(cx.identity().is_some_and(|i| i.subject() == "ada" && i.has_role("admin") && !i.has_role("x")));
+        assert!(Cx::new().require_identity().is_err());
     }
 
     #[test]

@@ -67,6 +67,9 @@ pub struct ProcedureDescription {
     pub kind: Kind,
     /// The method's doc comment.
     pub docs: &'static str,
+    /// Whether the caller must be authenticated (`#[query(authenticated)]`); the server
+    /// refuses anonymous calls with `UNAUTHENTICATED` before the method runs.
+    pub authenticated: bool,
     /// The input type; `None` for a procedure without input.
     pub input: Option<TypeDescription>,
     /// The output type (for a subscription: the type of each item).

@@ -58,10 +58,11 @@ mod handler;
 mod int;
 mod params;
 mod transport;
+mod validate;
 
 pub use accord_macros::{error, procedures, wire};
 pub use api::Api;
-pub use cx::{Cx, RequestId};
+pub use cx::{Cx, Deadline, Identity, RequestId};
 pub use description::{
     Declaration, Declarations, Description, Kind, ProcedureDescription, TS_LARGE_INT_SENTINEL, TypeDescription,
 };
@@ -69,6 +70,7 @@ pub use error::{APPLICATION_ERROR_CODE, ErrorCase, FrameworkCode, ProcedureError
 pub use handler::{CallFuture, Handler, Handlers, ItemStream, SubscribeFuture};
 pub use int::{I53, I53OutOfRange};
 pub use transport::{Transport, TransportStream};
+pub use validate::{Validate, Violation, WireInput};
 
 /// A subscription's stream of items, as a procedure returns it and as a client receives it.
 ///
@@ -82,13 +84,16 @@ pub mod __private {
     pub use crate::handler::{call_handler, subscribe_handler};
     pub use crate::params::decode_no_input;
 
-    /// Decodes a procedure's input; bounded by [`crate::WireType`] so that a type missing its
-    /// `#[accord::wire]` is reported once, as that.
-    pub fn decode_input<T: crate::WireType>(params: Option<&str>) -> Result<T, crate::RpcError> {
+    /// Decodes a procedure's input, then validates it; bounded by [`crate::WireInput`] (a
+    /// wire type that is [`crate::Validate`]) so that a type missing its `#[accord::wire]` is
+    /// reported once, as that.
+    pub fn decode_input<T: crate::WireInput>(params: Option<&str>) -> Result<T, crate::RpcError> {
         crate::params::decode_input(params)
     }
     pub use crate::transport::{call, subscribe};
+    pub use crate::validate::{Segment, ViaVerbatim, ViaWirePath, WirePath, WirePathBuf, WirePathOf, garde_violations};
     pub use futures_core;
+    pub use garde;
     pub use schemars;
     pub use serde;
     pub use serde_json;

@@ -1,7 +1,10 @@
 //! Serves Accord procedures over JSON-RPC 2.0: HTTP `POST /rpc` and WebSocket `/rpc` on one
-//! port, built on jsonrpsee and tokio.
+//! port, built on jsonrpsee and tokio, behind one middleware stack that every call goes
+//! through (single, batched, or on a WebSocket):
 //!
-//! Mount the [`accord::Handlers`] of one or more implementations and start:
+//! request id → authentication → rate limits → in-flight limits → deadline and panic guard →
+//! metrics and access log. Beside `/rpc` the same port serves `/healthz`, `/readyz` and
+//! `/metrics`. See the README for defaults and how to configure or replace each part.
 //!
 //! ```no_run
 //! # use accord::{Cx, RpcError};
@@ -13,23 +16,45 @@
 //! # struct MyPings;
 //! # impl Pings for MyPings { async fn ping(&self, _: &Cx, input: Ping) -> Result<Ping, PingError> { Ok(input) } }
 //! # async fn run() -> Result<(), accord_server::ServeError> {
-//! let server = accord_server::Server::builder()
+//! use std::time::Duration;
+//! use accord_server::{Policy, RateLimit, Server};
+//!
+//! let server = Server::builder()
 //!     .mount(PingsApi::handlers(MyPings))?
+//!     .procedure("ping.ping", Policy::new().timeout(Duration::from_secs(2)).rate_limit(RateLimit::per_second(50)))
 //!     .serve("127.0.0.1:3000")
 //!     .await?;
-//! println!("listening on http://{}/rpc", server.local_addr());
-//! server.stopped().await;
+//! println!("listening on {}", server.http_url());
+//! server.run_until_signal().await; // SIGINT/SIGTERM: drain, finish in-flight calls, return
 //! # Ok(()) }
 //! ```
 //!
-//! Wire format: `docs/wire.md` in the repository. Errors returned by procedures become JSON-RPC
-//! error objects with a stable `data.code`; see [`accord::RpcError`].
+//! Wire format: `docs/wire.md` in the repository.
 
+mod access_log;
+mod auth;
+mod config;
 mod error_object;
+mod health;
+mod http_context;
+mod logging;
+mod metrics;
 mod module;
+mod pipeline;
+pub mod rate_limit;
+mod request_id;
 mod routes;
 mod server;
+mod shutdown;
 
+pub use access_log::AccessLog;
+pub use auth::Authenticator;
+pub use config::{Limits, Policy};
 pub use error_object::to_error_object;
+pub use http_context::{API_KEY_HEADER, TIMEOUT_HEADER};
+pub use logging::{LogFormat, init_logging};
+pub use metrics::Metrics;
+pub use rate_limit::{OnBackendError, RateLimit, RateLimitBackend, RedisBackend};
+pub use request_id::REQUEST_ID_HEADER;
 pub use routes::RPC_PATH;
-pub use server::{RunningServer, ServeError, Server, ServerBuilder};
+pub use server::{DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, RunningServer, ServeError, Server, ServerBuilder};

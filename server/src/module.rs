@@ -4,18 +4,20 @@
 //! `<name>.unsubscribe`, and its notifications use its own name as the method, ending with an
 //! `error` notification (`null` when the stream completed, an error object when it failed).
 
-use accord::{Cx, Handler, Handlers};
+use accord::{Cx, FrameworkCode, Handler, Handlers, RequestId, RpcError};
 use futures_util::StreamExt;
 use jsonrpsee::core::SubscriptionError;
 use jsonrpsee::core::server::{PendingSubscriptionSink, SubscriptionCloseResponse, SubscriptionMessage};
 use jsonrpsee::{Extensions, RpcModule};
 use serde_json::value::RawValue;
+use tokio::sync::watch;
 
 use crate::error_object::to_error_object;
 use crate::server::ServeError;
 
-/// One module holding every procedure of every mounted API.
-pub fn rpc_module(apis: &[Handlers]) -> Result<RpcModule<()>, ServeError> {
+/// One module holding every procedure of every mounted API. `shutdown` turns true when the
+/// server starts draining: open subscriptions then end with `UNAVAILABLE`.
+pub fn rpc_module(apis: &[Handlers], shutdown: watch::Receiver<bool>) -> Result<RpcModule<()>, ServeError> {
     let mut module = RpcModule::new(());
     for api in apis {
         for (procedure, handler) in api.iter() {
@@ -25,17 +27,24 @@ pub fn rpc_module(apis: &[Handlers]) -> Result<RpcModule<()>, ServeError> {
                     let call = call.clone();
                     module
                         .register_async_method(name, move |params, _, extensions: Extensions| {
-                            let future = call(Cx::new().with_extensions(extensions), params.as_str());
-                            async move { future.await.map_err(to_error_object) }
+                            let request_id = extensions.get::<RequestId>().cloned();
+                            let future = call(Cx::from_extensions(extensions), params.as_str());
+                            async move { future.await.map_err(|e| to_error_object(with_request_id(e, request_id.as_ref()))) }
                         })
                         .map(drop)
                 }
                 (Handler::Subscribe(subscribe), Some(unsubscribe)) => {
                     let subscribe = subscribe.clone();
+                    let shutdown = shutdown.clone();
                     module
                         .register_subscription(name, name, unsubscribe, move |params, pending, _, extensions| {
-                            let opened = subscribe(Cx::new().with_extensions(extensions), params.as_str());
-                            async move { forward(opened.await, pending).await }
+                            let request_id = extensions.get::<RequestId>().cloned();
+                            let opened = subscribe(Cx::from_extensions(extensions), params.as_str());
+                            let shutdown = shutdown.clone();
+                            async move {
+                                let opened = opened.await.map_err(|e| with_request_id(e, request_id.as_ref()));
+                                forward(opened, pending, shutdown).await
+                            }
                         })
                         .map(drop)
                 }
@@ -50,8 +59,9 @@ pub fn rpc_module(apis: &[Handlers]) -> Result<RpcModule<()>, ServeError> {
 /// Accepts (or refuses) a subscription and forwards its items until it ends or the client
 /// goes away.
 async fn forward(
-    opened: Result<accord::ItemStream, accord::RpcError>,
+    opened: Result<accord::ItemStream, RpcError>,
     pending: PendingSubscriptionSink,
+    mut shutdown: watch::Receiver<bool>,
 ) -> SubscriptionCloseResponse {
     let mut items = match opened {
         Ok(items) => items,
@@ -75,7 +85,26 @@ async fn forward(
                 None => return close_with(&()),
             },
             () = sink.closed() => return SubscriptionCloseResponse::None,
+            () = draining(&mut shutdown) => {
+                let error = RpcError::framework(FrameworkCode::Unavailable, "the server is shutting down; resubscribe");
+                return close_with(&error);
+            }
         }
+    }
+}
+
+/// Resolves once the server starts draining; never, if the server's handle is gone (a dropped
+/// handle does not stop the server).
+async fn draining(shutdown: &mut watch::Receiver<bool>) {
+    if shutdown.wait_for(|draining| *draining).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+fn with_request_id(error: RpcError, request_id: Option<&RequestId>) -> RpcError {
+    match request_id {
+        Some(id) => error.with_data_field("requestId", id.as_str()),
+        None => error,
     }
 }
 

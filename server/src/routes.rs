@@ -1,5 +1,5 @@
 //! HTTP routing in front of jsonrpsee: `/rpc` goes to JSON-RPC (POST and WebSocket upgrade),
-//! `/healthz` answers liveness, anything else is a 404.
+//! `/healthz`, `/readyz` and `/metrics` are answered here, anything else is a 404.
 //!
 //! jsonrpsee answers on every path, so without this layer a typo in a client's URL would
 //! silently work and a later path change would break it.
@@ -11,24 +11,32 @@ use std::task::{Context, Poll};
 use jsonrpsee::server::{HttpBody, HttpRequest, HttpResponse};
 use tower::{Layer, Service};
 
+use crate::health::Health;
+use crate::metrics::Metrics;
+
 /// The one path JSON-RPC is served on.
 pub const RPC_PATH: &str = "/rpc";
 
 /// Adds [`Routes`] around jsonrpsee's HTTP service.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RoutesLayer;
+#[derive(Clone)]
+pub(crate) struct RoutesLayer {
+    pub health: Health,
+    pub metrics: Metrics,
+}
 
 impl<S> Layer<S> for RoutesLayer {
     type Service = Routes<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        Routes { inner }
+        Routes { inner, health: self.health.clone(), metrics: self.metrics.clone() }
     }
 }
 
 /// See the module docs.
-#[derive(Clone, Debug)]
-pub struct Routes<S> {
+#[derive(Clone)]
+pub(crate) struct Routes<S> {
     inner: S,
+    health: Health,
+    metrics: Metrics,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -53,16 +61,33 @@ where
                 let call = self.inner.call(request);
                 Box::pin(async move { call.await.map_err(Into::into) })
             }
-            "/healthz" => Box::pin(std::future::ready(Ok(plain(http::StatusCode::OK, "ok\n")))),
+            "/healthz" => Box::pin(std::future::ready(Ok(plain(http::StatusCode::OK, "ok\n".into())))),
+            "/readyz" => {
+                let health = self.health.clone();
+                Box::pin(async move {
+                    Ok(match health.ready().await {
+                        Ok(()) => plain(http::StatusCode::OK, "ready\n".into()),
+                        Err(why) => plain(http::StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}\n")),
+                    })
+                })
+            }
+            "/metrics" => {
+                let mut response = plain(http::StatusCode::OK, self.metrics.render());
+                response.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                );
+                Box::pin(std::future::ready(Ok(response)))
+            }
             _ => Box::pin(std::future::ready(Ok(plain(
                 http::StatusCode::NOT_FOUND,
-                "not found: JSON-RPC is served at /rpc\n",
+                "not found: JSON-RPC is served at /rpc\n".into(),
             )))),
         }
     }
 }
 
-fn plain(status: http::StatusCode, body: &'static str) -> HttpResponse {
+fn plain(status: http::StatusCode, body: String) -> HttpResponse {
     let mut response = HttpResponse::new(HttpBody::from(body));
     *response.status_mut() = status;
     response

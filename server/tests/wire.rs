@@ -116,7 +116,9 @@ async fn errors_follow_the_documented_shape() {
     let missing = post(&server, call("test.echo", json!({"nested": []}))).await;
     assert_eq!(missing["error"]["data"]["reason"], "missing field `text`");
 
-    let typed = post(&server, call("test.fail", json!({"to": 7}))).await;
+    let mut typed = post(&server, call("test.fail", json!({"to": 7}))).await;
+    let request_id = typed["error"]["data"].as_object_mut().and_then(|data| data.remove("requestId"));
+    assert!(request_id.is_some_and(|id| id.is_string()), "every error carries the request id");
     assert_eq!(
         typed["error"],
         json!({"code": 4000, "message": "counted too far: 7", "data": {"code": "TOO_FAR", "reached": 7}})

@@ -26,6 +26,7 @@ struct Procedure {
     ident: Ident,
     method: String,
     kind: Kind,
+    authenticated: bool,
     docs: String,
     attrs: Vec<syn::Attribute>,
     cx_ty: Type,
@@ -102,6 +103,7 @@ fn parse_procedure(f: &TraitItemFn) -> syn::Result<Procedure> {
     let sig = &f.sig;
     let mut kinds = Vec::new();
     let mut attrs = Vec::new();
+    let mut authenticated = false;
     for attr in &f.attrs {
         let kind = if attr.path().is_ident("query") {
             Some(Kind::Query)
@@ -114,7 +116,18 @@ fn parse_procedure(f: &TraitItemFn) -> syn::Result<Procedure> {
         };
         match kind {
             Some(kind) => {
-                attr.meta.require_path_only()?;
+                if let syn::Meta::List(_) = &attr.meta {
+                    attr.parse_nested_meta(|meta| {
+                        if meta.path.is_ident("authenticated") {
+                            authenticated = true;
+                            Ok(())
+                        } else {
+                            Err(meta.error("expected `authenticated`"))
+                        }
+                    })?;
+                } else {
+                    attr.meta.require_path_only()?;
+                }
                 kinds.push((kind, attr.meta.span()));
             }
             None => attrs.push(attr.clone()),
@@ -204,6 +217,7 @@ fn parse_procedure(f: &TraitItemFn) -> syn::Result<Procedure> {
         ident: sig.ident.clone(),
         method: sig.ident.to_string().to_lower_camel_case(),
         kind,
+        authenticated,
         docs: attrs::docs(&f.attrs),
         attrs,
         cx_ty,
@@ -300,7 +314,7 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
 
     let descriptions = procedures.iter().map(|p| {
         let name = format!("{namespace}.{}", p.method);
-        let (method, rust_name, docs) = (&p.method, p.ident.to_string(), &p.docs);
+        let (method, rust_name, docs, authenticated) = (&p.method, p.ident.to_string(), &p.docs, p.authenticated);
         let unsubscribe = match p.kind {
             Kind::Subscription => {
                 let unsubscribe = format!("{name}.unsubscribe");
@@ -330,6 +344,7 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
                 rust_name: #rust_name,
                 kind: ::accord::Kind::#kind,
                 docs: #docs,
+                authenticated: #authenticated,
                 input: #input,
                 output: #output,
                 error: #error,
