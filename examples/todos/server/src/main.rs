@@ -1,7 +1,12 @@
-//! Serves the todos API on `127.0.0.1:$PORT` (default 3000) at `/rpc`, over HTTP and WebSocket.
+//! Serves the todos API on `127.0.0.1:$PORT` (default 3000) at `/rpc`, over HTTP and WebSocket,
+//! with `/healthz`, `/readyz` and `/metrics` beside it. SIGINT or SIGTERM drains and exits 0.
+//!
+//! Logs go to stdout, filtered by `RUST_LOG` (default `info`); `ACCORD_LOG_FORMAT=json` switches
+//! to JSON lines.
 
 use std::process::ExitCode;
 
+use accord_server::{LogFormat, Server, init_logging};
 use todos_api::TodosApi;
 use todos_server::TodoList;
 
@@ -10,18 +15,18 @@ const DEFAULT_PORT: u16 = 3000;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    init_logging(LogFormat::from_env());
     let port = match std::env::var("PORT") {
         Ok(port) => match port.parse::<u16>() {
             Ok(port) => port,
             Err(_) => {
-                eprintln!("PORT must be a port number, got {port:?}");
+                eprintln!("todos-server: PORT must be a port number, got {port:?}");
                 return ExitCode::from(2);
             }
         },
         Err(_) => DEFAULT_PORT,
     };
-    let server = match accord_server::Server::builder().mount(TodosApi::handlers(TodoList::new())) {
+    let server = match Server::builder().mount(TodosApi::handlers(TodoList::new())) {
         Ok(builder) => builder.serve(("127.0.0.1", port)).await,
         Err(e) => Err(e),
     };
@@ -33,12 +38,11 @@ async fn main() -> ExitCode {
         }
     };
     println!("todos-server listening on {}", server.http_url());
-    // Graceful shutdown on SIGTERM and draining arrive with the production middleware; for now
-    // Ctrl-C stops the server.
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        eprintln!("todos-server: cannot listen for Ctrl-C: {e}");
+    if server.run_until_signal().await {
+        println!("todos-server stopped");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("todos-server: calls were still running after the grace period");
+        ExitCode::FAILURE
     }
-    server.stop();
-    server.stopped().await;
-    ExitCode::SUCCESS
 }
