@@ -63,7 +63,8 @@ framework_codes! {
     InvalidRequest = -32600, "INVALID_REQUEST";
     /// No such method.
     MethodNotFound = -32601, "METHOD_NOT_FOUND";
-    /// The params do not decode into the input type (`data.path`, `data.expected`).
+    /// The params do not decode into the input type (`data.path`, `data.reason`) or break its
+    /// validation rules (`data.violations`).
     InvalidParams = -32602, "INVALID_PARAMS";
     /// A bug or an unexpected failure; details stay in the server log.
     Internal = -32603, "INTERNAL";

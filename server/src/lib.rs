@@ -34,6 +34,7 @@
 mod access_log;
 mod auth;
 mod config;
+mod connection;
 mod error_object;
 mod health;
 mod http_context;

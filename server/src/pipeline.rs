@@ -68,14 +68,17 @@ impl<S> tower::Layer<S> for PipelineLayer {
     }
 }
 
-#[derive(Clone)]
-pub(crate) struct Pipeline<S> {
-    inner: S,
-    shared: Arc<Shared>,
+/// What the pipeline wraps: jsonrpsee's own RPC service (answering with `MethodResponse`s).
+pub(crate) trait Inner:
+    RpcServiceT<MethodResponse = MethodResponse, NotificationResponse = MethodResponse, BatchResponse = MethodResponse>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
 }
 
-impl<S> RpcServiceT for Pipeline<S>
-where
+impl<S> Inner for S where
     S: RpcServiceT<
             MethodResponse = MethodResponse,
             NotificationResponse = MethodResponse,
@@ -83,8 +86,17 @@ where
         > + Clone
         + Send
         + Sync
-        + 'static,
+        + 'static
 {
+}
+
+#[derive(Clone)]
+pub(crate) struct Pipeline<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S: Inner> RpcServiceT for Pipeline<S> {
     type MethodResponse = MethodResponse;
     type NotificationResponse = MethodResponse;
     type BatchResponse = MethodResponse;
@@ -130,17 +142,7 @@ where
     }
 }
 
-impl<S> Pipeline<S>
-where
-    S: RpcServiceT<
-            MethodResponse = MethodResponse,
-            NotificationResponse = MethodResponse,
-            BatchResponse = MethodResponse,
-        > + Clone
-        + Send
-        + Sync
-        + 'static,
-{
+impl<S: Inner> Pipeline<S> {
     async fn handle(&self, mut request: Request<'_>, batch_size: Option<usize>) -> MethodResponse {
         let started = Instant::now();
         let id = assign_request_id(request.extensions_mut());

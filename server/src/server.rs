@@ -15,17 +15,17 @@ use std::time::Duration;
 use accord::{Handler, Handlers};
 use jsonrpsee::core::middleware::RpcServiceBuilder;
 use jsonrpsee::server::{
-    BatchRequestConfig, RandomStringIdProvider, RegisterMethodError, ServerConfig, ServerHandle, StopHandle,
-    serve_with_graceful_shutdown, stop_channel,
+    BatchRequestConfig, RandomStringIdProvider, RegisterMethodError, ServerConfig, ServerHandle, stop_channel,
 };
 use tokio::net::{TcpListener, ToSocketAddrs};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{Semaphore, watch};
 
 use crate::access_log::AccessLog;
 use crate::auth::{Authenticator, DynAuthenticator};
 use crate::config::{Limits, Policy};
+use crate::connection::{PeerService, serve_connection};
 use crate::health::{self, Health};
-use crate::http_context::{HttpContextLayer, PeerAddr};
+use crate::http_context::HttpContextLayer;
 use crate::metrics::Metrics;
 use crate::module::rpc_module;
 use crate::pipeline::{GLOBAL_RULE, PipelineLayer, Procedure, Shared};
@@ -57,8 +57,6 @@ pub enum ServeError {
     #[error("could not listen: {0}")]
     Bind(#[source] std::io::Error),
 }
-
-type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The default deadline of every call.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -305,61 +303,6 @@ impl ServerBuilder {
             batch_concurrency: self.limits.batch_concurrency,
             max_response_bytes: self.limits.max_response_body_bytes as usize,
         }))
-    }
-}
-
-/// Serves one TCP connection until it closes or the server stops (gracefully: in-flight
-/// requests finish first).
-async fn serve_connection<S>(
-    socket: tokio::net::TcpStream,
-    service: PeerService<S>,
-    stop: StopHandle,
-    open: metrics::Gauge,
-    permit: OwnedSemaphorePermit,
-) where
-    PeerService<S>: tower::Service<
-            http::Request<hyper::body::Incoming>,
-            Response = jsonrpsee::server::HttpResponse,
-            Error = BoxError,
-        > + Clone
-        + Send
-        + 'static,
-    <PeerService<S> as tower::Service<http::Request<hyper::body::Incoming>>>::Future: Send,
-{
-    let peer = service.peer;
-    open.increment(1.0);
-    if let Err(error) = serve_with_graceful_shutdown(socket, service, stop.shutdown()).await {
-        tracing::debug!(%error, %peer, "connection ended with an error");
-    }
-    open.decrement(1.0);
-    drop(permit);
-}
-
-/// jsonrpsee's service for one connection, with the peer's address added to every request.
-#[derive(Clone)]
-struct PeerService<S> {
-    inner: S,
-    peer: SocketAddr,
-}
-
-impl<S, B> tower::Service<http::Request<B>> for PeerService<S>
-where
-    S: tower::Service<http::Request<B>>,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = BoxError;
-    type Future = std::pin::Pin<Box<dyn Future<Output = Result<S::Response, BoxError>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
-    }
-
-    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
-        request.extensions_mut().insert(PeerAddr(self.peer));
-        let call = self.inner.call(request);
-        Box::pin(async move { call.await.map_err(Into::into) })
     }
 }
 
