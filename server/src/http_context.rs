@@ -43,12 +43,14 @@ pub(crate) struct RequestedTimeout(pub Duration);
 #[derive(Clone)]
 pub(crate) struct HttpContextLayer {
     pub authenticator: Option<Arc<dyn DynAuthenticator>>,
+    /// Whether anything rate-limits: the caller key is only worked out when it is used.
+    pub rate_limited: bool,
 }
 
 impl<S> Layer<S> for HttpContextLayer {
     type Service = HttpContext<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        HttpContext { inner, authenticator: self.authenticator.clone() }
+        HttpContext { inner, authenticator: self.authenticator.clone(), rate_limited: self.rate_limited }
     }
 }
 
@@ -56,6 +58,7 @@ impl<S> Layer<S> for HttpContextLayer {
 pub(crate) struct HttpContext<S> {
     inner: S,
     authenticator: Option<Arc<dyn DynAuthenticator>>,
+    rate_limited: bool,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -80,6 +83,7 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let authenticator = self.authenticator.clone();
+        let rate_limited = self.rate_limited;
         Box::pin(async move {
             let websocket = jsonrpsee::server::ws::is_upgrade_request(&request);
             let (mut parts, body) = request.into_parts();
@@ -102,12 +106,14 @@ where
                     Err(error) => Authentication::Refused(error),
                 },
             };
-            let caller = caller_key(&parts, &authentication);
+            if rate_limited {
+                let caller = caller_key(&parts, &authentication);
+                parts.extensions.insert(caller);
+            }
             if let Authentication::Authenticated(identity) = &authentication {
                 parts.extensions.insert(identity.clone());
             }
             parts.extensions.insert(authentication);
-            parts.extensions.insert(caller);
             parts.extensions.insert(id.clone());
 
             let mut response = inner.call(HttpRequest::from_parts(parts, body)).await.map_err(Into::into)?;

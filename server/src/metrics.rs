@@ -55,6 +55,13 @@ impl Metrics {
         Self { recorder: Arc::new(recorder), handle }
     }
 
+    /// Folds recorded samples into the histograms. Without it the exporter keeps every latency
+    /// sample until the next scrape (unbounded memory when nobody scrapes); the server calls it
+    /// every few seconds.
+    pub(crate) fn upkeep(&self) {
+        self.handle.run_upkeep();
+    }
+
     /// The Prometheus text exposition of every series.
     pub fn render(&self) -> String {
         self.handle.render()

@@ -206,7 +206,8 @@ impl ServerBuilder {
             .set_id_provider(RandomStringIdProvider::new(16))
             .build();
         let routes = RoutesLayer { health: health.clone(), metrics: self.metrics.clone() };
-        let context = HttpContextLayer { authenticator: self.authenticator };
+        let rate_limited = self.global_rate_limit.is_some() || self.policies.values().any(|p| p.rate_limit.is_some());
+        let context = HttpContextLayer { authenticator: self.authenticator, rate_limited };
         let services = jsonrpsee::server::Server::builder()
             .set_config(config)
             .set_rpc_middleware(RpcServiceBuilder::new().layer(PipelineLayer(shared)))
@@ -218,6 +219,7 @@ impl ServerBuilder {
         let (stop, handle) = stop_channel();
         let methods: jsonrpsee::Methods = module.into();
         let connections = Arc::new(Semaphore::new(self.limits.max_connections));
+        tokio::spawn(upkeep(self.metrics.clone(), stop.clone()));
         let open = self.metrics.gauge("accord_connections_open", &[]);
         let rejected = self.metrics.counter("accord_connections_rejected_total", &[]);
 
@@ -303,6 +305,19 @@ impl ServerBuilder {
             batch_concurrency: self.limits.batch_concurrency,
             max_response_bytes: self.limits.max_response_body_bytes as usize,
         }))
+    }
+}
+
+/// Folds metric samples every few seconds until the server stops.
+async fn upkeep(metrics: Metrics, stop: jsonrpsee::server::StopHandle) {
+    let mut every = tokio::time::interval(Duration::from_secs(5));
+    let stopped = stop.shutdown();
+    tokio::pin!(stopped);
+    loop {
+        tokio::select! {
+            _ = every.tick() => metrics.upkeep(),
+            () = &mut stopped => return,
+        }
     }
 }
 

@@ -235,3 +235,30 @@ async fn unsubscribing_stops_the_stream() {
         assert_eq!(message["method"], "test.count", "only items before the answer: {message}");
     }
 }
+
+#[tokio::test]
+async fn the_rust_client_receives_a_subscription_typed_final_error() {
+    use accord::client::WsTransport;
+    let server = serve().await;
+    let client = TestApiClient::new(WsTransport::connect(&server.ws_url()).await.unwrap());
+
+    let stream = client.count(&Cx::new(), Count { to: 3, fail_after: None }).await.unwrap();
+    // Bounded: a missed completion must fail the test, not hang it.
+    let completed: Vec<u32> =
+        tokio::time::timeout(std::time::Duration::from_secs(10), stream.map(|i| i.unwrap()).collect())
+            .await
+            .expect("the stream completes");
+    assert_eq!(completed, [1, 2, 3]);
+
+    let mut failing = client.count(&Cx::new(), Count { to: 5, fail_after: Some(2) }).await.unwrap();
+    assert_eq!(failing.next().await.map(Result::ok), Some(Some(1)));
+    assert_eq!(failing.next().await.map(Result::ok), Some(Some(2)));
+    match failing.next().await {
+        Some(Err(TestError::TooFar { reached })) => assert_eq!(reached, 3),
+        other => panic!("expected the typed final error, got {other:?}"),
+    }
+    assert!(failing.next().await.is_none());
+
+    let refused = client.count(&Cx::new(), Count { to: 0, fail_after: None }).await;
+    assert!(matches!(refused, Err(TestError::Refused)), "{:?}", refused.err());
+}

@@ -138,9 +138,17 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         quote!(::accord::ErrorCase { code: #code, rpc_code: #rpc_code, docs: #docs })
     });
 
+    // No domain errors: the TypeScript union is empty (`never`); ts-rs cannot infer that from
+    // an enum whose every variant is skipped.
+    let serde_and_ts = if variants.is_empty() {
+        quote!(#[ts(type = "never")])
+    } else {
+        quote!(#[serde(tag = "code", rename_all_fields = "camelCase")])
+    };
+
     Ok(quote! {
         #derives
-        #[serde(tag = "code", rename_all_fields = "camelCase")]
+        #serde_and_ts
         #input
 
         impl ::core::convert::From<::accord::RpcError> for #name {

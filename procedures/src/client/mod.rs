@@ -1,4 +1,4 @@
-//! Rust client transports over HTTP and WebSocket, built on jsonrpsee's clients.
+//! Rust client transports: HTTP (jsonrpsee's client) and WebSocket (our own, see [`ws`]).
 //!
 //! Use them with the generated `<Trait>Client`:
 //!
@@ -12,16 +12,19 @@
 //! ```
 //!
 //! A call honours the [`Cx`] deadline (`Cx::with_timeout`). Headers are set per transport
-//! ([`TransportOptions::header`]): jsonrpsee's clients send the same headers with every
-//! request, so per-call `Cx` headers are not sent by these transports.
+//! ([`TransportOptions::header`]): sent with every HTTP request, and with the WebSocket's
+//! upgrade request. Per-call `Cx` headers are not sent by these transports.
+
+mod ws;
+
+pub use ws::WsTransport;
 
 use std::time::Duration;
 
-use jsonrpsee::core::client::{ClientT, Subscription, SubscriptionClientT, SubscriptionCloseReason};
+use jsonrpsee::core::client::ClientT;
 use jsonrpsee::core::params::ArrayParams;
 use jsonrpsee::core::traits::ToRpcParams;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
-use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
 use serde_json::value::RawValue;
 
 use crate::{Cx, FrameworkCode, RpcError, Transport, TransportStream};
@@ -94,7 +97,10 @@ impl Transport for HttpTransport {
         params: Option<Box<RawValue>>,
         cx: &Cx,
     ) -> Result<Box<RawValue>, RpcError> {
-        within_deadline(cx, self.client.request::<Box<RawValue>, _>(method, Params(params))).await
+        within_deadline(cx, async {
+            self.client.request::<Box<RawValue>, _>(method, Params(params)).await.map_err(from_client_error)
+        })
+        .await
     }
 
     async fn subscribe(
@@ -105,72 +111,6 @@ impl Transport for HttpTransport {
         _: &Cx,
     ) -> Result<TransportStream, RpcError> {
         Err(RpcError::transport(format!("`{method}` is a subscription: subscriptions need a WebSocket (WsTransport)")))
-    }
-}
-
-/// Every kind of call over one WebSocket connection.
-#[derive(Debug)]
-pub struct WsTransport {
-    client: WsClient,
-}
-
-impl WsTransport {
-    /// Connects to `url` (`ws://host:port/rpc`) with default options.
-    pub async fn connect(url: &str) -> Result<Self, ConnectError> {
-        Self::connect_with_options(url, TransportOptions::default()).await
-    }
-
-    /// Connects to `url` with `options`.
-    pub async fn connect_with_options(url: &str, options: TransportOptions) -> Result<Self, ConnectError> {
-        let client = WsClientBuilder::default()
-            .set_headers(options.headers)
-            .request_timeout(options.request_timeout)
-            .build(url)
-            .await
-            .map_err(|e| ConnectError { url: url.to_owned(), message: e.to_string() })?;
-        Ok(Self { client })
-    }
-
-    /// Whether the connection is still open.
-    pub fn is_connected(&self) -> bool {
-        self.client.is_connected()
-    }
-}
-
-impl Transport for WsTransport {
-    async fn call(
-        &self,
-        method: &'static str,
-        params: Option<Box<RawValue>>,
-        cx: &Cx,
-    ) -> Result<Box<RawValue>, RpcError> {
-        within_deadline(cx, self.client.request::<Box<RawValue>, _>(method, Params(params))).await
-    }
-
-    async fn subscribe(
-        &self,
-        method: &'static str,
-        unsubscribe: &'static str,
-        params: Option<Box<RawValue>>,
-        cx: &Cx,
-    ) -> Result<TransportStream, RpcError> {
-        let subscription: Subscription<Box<RawValue>> =
-            within_deadline(cx, self.client.subscribe(method, Params(params), unsubscribe)).await?;
-        Ok(Box::pin(futures_util::stream::unfold(Some(subscription), |state| async move {
-            let mut subscription = state?;
-            match subscription.next().await {
-                Some(Ok(item)) => Some((Ok(item), Some(subscription))),
-                Some(Err(e)) => Some((Err(RpcError::transport(format!("malformed subscription item: {e}"))), None)),
-                // The server ended the stream (jsonrpsee does not pass on the final error
-                // notification's content), or the connection dropped: only the latter is an error.
-                None => match subscription.close_reason() {
-                    Some(SubscriptionCloseReason::ConnectionClosed) => {
-                        Some((Err(RpcError::transport("the connection closed during the subscription")), None))
-                    }
-                    _ => None,
-                },
-            }
-        })))
     }
 }
 
@@ -186,17 +126,13 @@ impl ToRpcParams for Params {
     }
 }
 
-async fn within_deadline<T>(
-    cx: &Cx,
-    call: impl Future<Output = Result<T, jsonrpsee::core::ClientError>>,
-) -> Result<T, RpcError> {
-    let result = match cx.remaining() {
+async fn within_deadline<T>(cx: &Cx, call: impl Future<Output = Result<T, RpcError>>) -> Result<T, RpcError> {
+    match cx.remaining() {
         // Already past: do not send a call nobody will wait for.
-        Some(std::time::Duration::ZERO) => return Err(deadline_passed()),
+        Some(std::time::Duration::ZERO) => Err(deadline_passed()),
         Some(left) => tokio::time::timeout(left, call).await.map_err(|_| deadline_passed())?,
         None => call.await,
-    };
-    result.map_err(from_client_error)
+    }
 }
 
 fn deadline_passed() -> RpcError {
