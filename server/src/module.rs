@@ -12,7 +12,7 @@ use jsonrpsee::{Extensions, RpcModule};
 use serde_json::value::RawValue;
 use tokio::sync::watch;
 
-use crate::error_object::to_error_object;
+use crate::error_object::{to_error_object, with_request_id};
 use crate::server::ServeError;
 
 /// One module holding every procedure of every mounted API. `shutdown` turns true when the
@@ -98,13 +98,6 @@ async fn forward(
 async fn draining(shutdown: &mut watch::Receiver<bool>) {
     if shutdown.wait_for(|draining| *draining).await.is_err() {
         std::future::pending::<()>().await;
-    }
-}
-
-fn with_request_id(error: RpcError, request_id: Option<&RequestId>) -> RpcError {
-    match request_id {
-        Some(id) => error.with_data_field("requestId", id.as_str()),
-        None => error,
     }
 }
 

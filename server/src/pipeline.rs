@@ -20,12 +20,13 @@ use accord::{Deadline, FrameworkCode, Identity, Kind, RequestId, RpcError};
 use futures_util::{FutureExt, StreamExt};
 use jsonrpsee::core::middleware::{Batch, BatchEntry, BatchEntryErr, Notification, RpcServiceT};
 use jsonrpsee::core::server::{BatchResponseBuilder, MethodResponse};
-use jsonrpsee::types::{ErrorObjectOwned, Id, Request};
+use jsonrpsee::types::{Id, Request};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
 use crate::access_log::{AccessLog, CallRecord};
 use crate::auth::Authentication;
+use crate::error_object::{to_error_object, with_request_id};
 use crate::http_context::{Caller, RequestedTimeout, WebSocket};
 use crate::metrics::ProcedureMetrics;
 use crate::rate_limit::{Decision, RateLimiter};
@@ -299,8 +300,7 @@ fn assign_request_id(extensions: &mut http::Extensions) -> RequestId {
 }
 
 fn error_response(id: Id<'static>, error: RpcError, request_id: &RequestId) -> MethodResponse {
-    let error = error.with_data_field("requestId", request_id.as_str());
-    MethodResponse::error(id, ErrorObjectOwned::owned(error.code, error.message, error.data))
+    MethodResponse::error(id, to_error_object(with_request_id(error, Some(request_id))))
 }
 
 /// `OK`, or the `data.code` of the error the handler answered with (as a `'static` label).
