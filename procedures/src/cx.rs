@@ -151,6 +151,15 @@ impl Cx {
         }
     }
 
+    /// The kind of procedure being served (query, mutation or subscription), as the server
+    /// recorded it; `None` on a client-side context or an in-process call.
+    ///
+    /// Lets shared code decide by kind rather than by hand in each procedure, e.g. send queries
+    /// to a read replica and mutations to the primary.
+    pub fn kind(&self) -> Option<crate::Kind> {
+        self.extensions.get::<crate::Kind>().copied()
+    }
+
     /// The call's request id, if any.
     pub fn request_id(&self) -> Option<&RequestId> {
         self.request_id.as_ref()
@@ -213,6 +222,7 @@ mod tests {
         extensions.insert(Identity::new("ada").with_roles(["admin"]));
         let cx = Cx::from_extensions(extensions);
         assert_eq!(cx.request_id().map(RequestId::as_str), Some("r-1"));
+        assert_eq!(cx.kind(), None);
         assert!(cx.identity().is_some_and(|i| i.subject() == "ada" && i.has_role("admin") && !i.has_role("x")));
         assert!(Cx::new().require_identity().is_err());
     }

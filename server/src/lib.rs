@@ -47,6 +47,7 @@ mod request_id;
 mod routes;
 mod server;
 mod shutdown;
+mod static_files;
 
 pub use access_log::AccessLog;
 pub use auth::Authenticator;

@@ -241,7 +241,10 @@ impl<S: Inner> Pipeline<S> {
             Some(RequestedTimeout(asked)) => procedure.timeout.min(*asked),
             None => procedure.timeout,
         };
-        request.extensions_mut().insert(Deadline(Instant::now() + timeout));
+        let extensions = request.extensions_mut();
+        extensions.insert(Deadline(Instant::now() + timeout));
+        // `cx.kind()`: lets an app route by kind (read pool for queries) without a table of names.
+        extensions.insert(procedure.kind);
 
         procedure.metrics.in_flight.increment(1.0);
         let _in_flight = InFlight(&procedure.metrics);

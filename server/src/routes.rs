@@ -1,5 +1,6 @@
 //! HTTP routing in front of jsonrpsee: `/rpc` goes to JSON-RPC (POST and WebSocket upgrade),
-//! `/healthz`, `/readyz` and `/metrics` are answered here, anything else is a 404.
+//! `/healthz`, `/readyz` and `/metrics` are answered here, other `GET`s go to the static files
+//! when the server has some, anything else is a 404.
 //!
 //! jsonrpsee answers on every path, so without this layer a typo in a client's URL would
 //! silently work and a later path change would break it.
@@ -13,6 +14,7 @@ use tower::{Layer, Service};
 
 use crate::health::Health;
 use crate::metrics::Metrics;
+use crate::static_files::StaticFiles;
 
 /// The one path JSON-RPC is served on.
 pub const RPC_PATH: &str = "/rpc";
@@ -22,12 +24,18 @@ pub const RPC_PATH: &str = "/rpc";
 pub(crate) struct RoutesLayer {
     pub health: Health,
     pub metrics: Metrics,
+    pub static_files: Option<StaticFiles>,
 }
 
 impl<S> Layer<S> for RoutesLayer {
     type Service = Routes<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        Routes { inner, health: self.health.clone(), metrics: self.metrics.clone() }
+        Routes {
+            inner,
+            health: self.health.clone(),
+            metrics: self.metrics.clone(),
+            static_files: self.static_files.clone(),
+        }
     }
 }
 
@@ -37,6 +45,7 @@ pub(crate) struct Routes<S> {
     inner: S,
     health: Health,
     metrics: Metrics,
+    static_files: Option<StaticFiles>,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -46,6 +55,7 @@ where
     S: Service<HttpRequest<B>, Response = HttpResponse>,
     S::Error: Into<BoxError> + 'static,
     S::Future: Send + 'static,
+    B: Send + 'static,
 {
     type Response = HttpResponse;
     type Error = BoxError;
@@ -78,6 +88,15 @@ where
                     http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
                 );
                 Box::pin(std::future::ready(Ok(response)))
+            }
+            _ if self.static_files.is_some() && StaticFiles::accepts(&request) => {
+                let files = self.static_files.clone();
+                Box::pin(async move {
+                    match files {
+                        Some(files) => Ok(files.serve(request).await),
+                        None => Ok(plain(http::StatusCode::NOT_FOUND, "not found\n".into())),
+                    }
+                })
             }
             _ => Box::pin(std::future::ready(Ok(plain(
                 http::StatusCode::NOT_FOUND,

@@ -31,6 +31,7 @@ use crate::module::rpc_module;
 use crate::pipeline::{GLOBAL_RULE, PipelineLayer, Procedure, Shared};
 use crate::rate_limit::{RateLimit, RateLimitBackend, RateLimitError, RateLimiter};
 use crate::routes::RoutesLayer;
+use crate::static_files::StaticFiles;
 
 /// Why a server could not be built or started.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +77,7 @@ pub struct ServerBuilder {
     readiness: Vec<health::Check>,
     shutdown_grace: Duration,
     metrics: Metrics,
+    static_files: Option<StaticFiles>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -106,6 +108,7 @@ impl Server {
             readiness: Vec::new(),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             metrics: Metrics::new(),
+            static_files: None,
         }
     }
 }
@@ -184,6 +187,14 @@ impl ServerBuilder {
         self
     }
 
+    /// Serves the files in `dir` for `GET`/`HEAD` requests outside `/rpc`, `/healthz`, `/readyz`
+    /// and `/metrics`, e.g. a built web frontend. An extension-less path that names no file gets
+    /// `dir/index.html`, so a single-page app's own routes work on reload.
+    pub fn static_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.static_files = Some(StaticFiles::new(dir));
+        self
+    }
+
     /// The server's metrics registry, to add the app's own series before serving.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
@@ -205,7 +216,11 @@ impl ServerBuilder {
             .set_batch_request_config(BatchRequestConfig::Limit(limits.max_batch_len))
             .set_id_provider(RandomStringIdProvider::new(16))
             .build();
-        let routes = RoutesLayer { health: health.clone(), metrics: self.metrics.clone() };
+        if let Some(files) = &self.static_files {
+            tracing::info!(dir = %files.dir().display(), "serving static files at /");
+        }
+        let routes =
+            RoutesLayer { health: health.clone(), metrics: self.metrics.clone(), static_files: self.static_files };
         let rate_limited = self.global_rate_limit.is_some() || self.policies.values().any(|p| p.rate_limit.is_some());
         let context = HttpContextLayer { authenticator: self.authenticator, rate_limited };
         let services = jsonrpsee::server::Server::builder()

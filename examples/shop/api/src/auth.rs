@@ -83,7 +83,7 @@ pub trait Auth {
     #[query(authenticated)]
     async fn me(&self, cx: &Cx) -> Result<User, AuthError>;
 
-    /// Ends the session of the token this call was made with.
+    /// Signs the user out everywhere: every token of theirs stops working.
     #[mutation(authenticated)]
     async fn logout(&self, cx: &Cx) -> Result<(), AuthError>;
 }

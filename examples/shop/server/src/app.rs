@@ -1,0 +1,114 @@
+//! Putting the shop together: database, services, middleware policies, background jobs, and
+//! the server on one port (API at `/rpc`, the web page at `/`).
+
+use std::time::Duration;
+
+use accord_server::{Policy, RateLimit, RunningServer, ServeError, Server};
+use shop_api::{AuthApi, OrdersApi, ProductsApi};
+use tokio::task::JoinHandle;
+
+use crate::accounts::Accounts;
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::db::{Database, DbError};
+use crate::order_events::OrderEvents;
+use crate::orders::OrderBook;
+use crate::seed::{self, SeedSize};
+use crate::sessions::{SessionAuthenticator, SessionStore};
+
+/// Why the shop could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+}
+
+/// A running shop.
+#[derive(Debug)]
+pub struct Shop {
+    pub server: RunningServer,
+    pub db: Database,
+    /// The services, for in-process calls (tests call them through the same traits).
+    pub accounts: Accounts,
+    pub catalog: Catalog,
+    pub orders: OrderBook,
+    jobs: Vec<JoinHandle<()>>,
+}
+
+impl Shop {
+    /// Connects, migrates, seeds an empty database with `seed` (if given), and serves.
+    pub async fn start(config: &Config, seed_size: Option<SeedSize>) -> Result<Self, StartError> {
+        let builder = Server::builder();
+        let db = Database::connect(config, builder.metrics()).await?;
+        if let Some(size) = seed_size
+            && seed::is_empty(&db).await?
+        {
+            tracing::info!(?size, "seeding the empty database with demo data");
+            seed::seed(&db, size).await?;
+        }
+        let sessions = SessionStore::new(db.clone(), config.session_ttl);
+        let events = OrderEvents::default();
+        let accounts = Accounts::new(db.clone(), sessions.clone());
+        let catalog = Catalog::new(db.clone(), config.product_cache_ttl);
+        let orders = OrderBook::new(db.clone(), events.clone(), catalog.clone());
+
+        let login_limit = RateLimit::per_minute(config.login_rate_per_minute);
+        let ready_db = db.clone();
+        let mut builder = builder
+            .mount(AuthApi::handlers(accounts.clone()))?
+            .mount(ProductsApi::handlers(catalog.clone()))?
+            .mount(OrdersApi::handlers(orders.clone()))?
+            .authenticator(SessionAuthenticator(sessions))
+            .procedure("auth.login", Policy::new().rate_limit(login_limit).timeout(Duration::from_secs(10)))
+            .procedure("auth.register", Policy::new().rate_limit(login_limit).timeout(Duration::from_secs(10)))
+            .readiness_check("database", move || {
+                let db = ready_db.clone();
+                async move { db.ping().await.map_err(|e| e.to_string()) }
+            });
+        if config.web_dir.join("index.html").is_file() {
+            builder = builder.static_dir(&config.web_dir);
+        } else {
+            tracing::warn!(dir = %config.web_dir.display(), "no built web page there; serving the API only");
+        }
+        let server = builder.serve(("127.0.0.1", config.port)).await?;
+
+        let fulfilment = tokio::spawn(crate::fulfilment::run(db.clone(), events, config.fulfilment_step));
+        let pool_stats = tokio::spawn({
+            let db = db.clone();
+            async move {
+                let mut every = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    every.tick().await;
+                    db.refresh_metrics();
+                }
+            }
+        });
+        Ok(Self { server, db, accounts, catalog, orders, jobs: vec![fulfilment, pool_stats] })
+    }
+
+    /// Drains the server (see `accord_server::RunningServer::shutdown`), stops the background
+    /// jobs and closes the pools. Returns whether every call finished within the grace period.
+    pub async fn shutdown(self) -> bool {
+        let Self { server, db, jobs, .. } = self;
+        let finished = server.shutdown().await;
+        stop(jobs, &db).await;
+        finished
+    }
+
+    /// [`Shop::shutdown`] on SIGINT or SIGTERM.
+    pub async fn run_until_signal(self) -> bool {
+        let Self { server, db, jobs, .. } = self;
+        let finished = server.run_until_signal().await;
+        stop(jobs, &db).await;
+        finished
+    }
+}
+
+async fn stop(jobs: Vec<JoinHandle<()>>, db: &Database) {
+    for job in jobs {
+        job.abort();
+    }
+    db.close().await;
+}

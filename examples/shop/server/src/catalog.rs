@@ -1,0 +1,179 @@
+//! `products.*`: the catalogue (the [`Products`] trait on the database), with `products.get`
+//! behind a cache.
+//!
+//! The cache (moka) holds each product for a TTL and coalesces concurrent misses: a hundred
+//! simultaneous `products.get` calls for one cold id cause one query. `products.update`
+//! invalidates the entry after its transaction commits; the cache is per process, so with several
+//! instances another one may serve the old product until its TTL (default 30 s) runs out.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use accord::{Cx, FrameworkCode, RpcError};
+use moka::future::Cache;
+use sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement};
+use shop_api::{Product, ProductError, ProductId, ProductPage, ProductPatch, ProductQuery, Products};
+
+use crate::db::schema::Products as P;
+use crate::db::{Database, DbError, Queries, now_ms, to_i53, to_u32};
+
+/// The page size when a query sets none.
+pub const DEFAULT_LIMIT: u32 = 20;
+
+/// A product row.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ProductRow {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub price_cents: i64,
+    pub stock: i64,
+    pub updated_at_ms: i64,
+}
+
+impl ProductRow {
+    const COLUMNS: [P; 7] = [P::Id, P::Name, P::Description, P::Category, P::PriceCents, P::Stock, P::UpdatedAtMs];
+
+    fn to_wire(&self) -> Result<Product, DbError> {
+        Ok(Product {
+            id: to_u32(self.id, "products.id")?,
+            name: self.name.clone(),
+            description: self.description.clone(),
+            category: self.category.clone(),
+            price_cents: to_u32(self.price_cents, "products.price_cents")?,
+            stock: to_u32(self.stock, "products.stock")?,
+            updated_at_ms: to_i53(self.updated_at_ms, "products.updated_at_ms")?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Count {
+    n: i64,
+}
+
+/// Why a product could not be loaded into the cache (errors are not cached).
+#[derive(Debug)]
+enum Load {
+    NotFound,
+    Db(DbError),
+}
+
+/// Implements [`Products`].
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    db: Database,
+    cache: Cache<u32, Product>,
+}
+
+impl Catalog {
+    pub fn new(db: Database, ttl: Duration) -> Self {
+        Self { db, cache: Cache::builder().max_capacity(10_000).time_to_live(ttl).build() }
+    }
+
+    async fn load(&self, cx: &Cx, id: u32) -> Result<Product, Load> {
+        let select = Query::select()
+            .columns(ProductRow::COLUMNS)
+            .from(P::Table)
+            .and_where(Expr::col(P::Id).eq(i64::from(id)))
+            .to_owned();
+        let mut conn = self.db.conn(cx).await.map_err(Load::Db)?;
+        let row = conn.fetch_optional::<ProductRow>(&select).await.map_err(Load::Db)?;
+        row.ok_or(Load::NotFound)?.to_wire().map_err(Load::Db)
+    }
+}
+
+/// The `WHERE` of `products.list`, shared by its count and its page.
+fn filtered(query: &ProductQuery) -> SelectStatement {
+    let mut select = Query::select().from(P::Table).to_owned();
+    if let Some(search) = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        // `name_lower` is lower-cased in Rust, so matching is identical on SQLite and PostgreSQL.
+        let escaped: String = search.to_lowercase().chars().fold(String::new(), |mut out, c| {
+            if matches!(c, '%' | '_' | '\\') {
+                out.push('\\');
+            }
+            out.push(c);
+            out
+        });
+        select.and_where(Expr::col(P::NameLower).like(LikeExpr::new(format!("%{escaped}%")).escape('\\')));
+    }
+    if let Some(category) = &query.category {
+        select.and_where(Expr::col(P::Category).eq(category.as_str()));
+    }
+    if query.in_stock_only {
+        select.and_where(Expr::col(P::Stock).gt(0));
+    }
+    select
+}
+
+impl Products for Catalog {
+    async fn list(&self, cx: &Cx, query: ProductQuery) -> Result<ProductPage, ProductError> {
+        let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+        let count = filtered(&query).expr_as(Func::count(Expr::col(P::Id)), "n").to_owned();
+        let page = filtered(&query)
+            .columns(ProductRow::COLUMNS)
+            .order_by(P::Name, Order::Asc)
+            .order_by(P::Id, Order::Asc)
+            .limit(u64::from(limit))
+            .offset(u64::from(query.offset))
+            .to_owned();
+        let mut conn = self.db.conn(cx).await?;
+        let total = conn.fetch_one::<Count>(&count).await?.n;
+        let rows = conn.fetch_all::<ProductRow>(&page).await?;
+        let items = rows.iter().map(ProductRow::to_wire).collect::<Result<_, _>>()?;
+        Ok(ProductPage { items, total: to_u32(total, "product count")?, offset: query.offset, limit })
+    }
+
+    async fn get(&self, cx: &Cx, input: ProductId) -> Result<Product, ProductError> {
+        let loaded = self.cache.try_get_with(input.id, self.load(cx, input.id)).await;
+        loaded.map_err(|error| match Arc::try_unwrap(error) {
+            Ok(Load::NotFound) => ProductError::NotFound { id: input.id },
+            Ok(Load::Db(error)) => error.into(),
+            // Several callers shared the failed load: each gets the same answer.
+            Err(shared) => match &*shared {
+                Load::NotFound => ProductError::NotFound { id: input.id },
+                Load::Db(error) => {
+                    tracing::error!(%error, "loading a product failed");
+                    ProductError::Rpc(RpcError::internal())
+                }
+            },
+        })
+    }
+
+    async fn update(&self, cx: &Cx, patch: ProductPatch) -> Result<Product, ProductError> {
+        if !cx.require_identity()?.has_role("admin") {
+            return Err(ProductError::Rpc(RpcError::framework(FrameworkCode::Forbidden, "only admins edit products")));
+        }
+        let mut update = Query::update().table(P::Table).value(P::UpdatedAtMs, now_ms()).to_owned();
+        if let Some(name) = &patch.name {
+            update.value(P::Name, name.as_str()).value(P::NameLower, name.to_lowercase());
+        }
+        if let Some(description) = &patch.description {
+            update.value(P::Description, description.as_str());
+        }
+        if let Some(price) = patch.price_cents {
+            update.value(P::PriceCents, i64::from(price));
+        }
+        if let Some(stock) = patch.stock {
+            update.value(P::Stock, i64::from(stock));
+        }
+        update.and_where(Expr::col(P::Id).eq(i64::from(patch.id))).returning(Query::returning().columns(ProductRow::COLUMNS));
+        let mut tx = self.db.begin().await?;
+        let row = tx.fetch_optional::<ProductRow>(&update).await?;
+        tx.commit().await?;
+        // After the commit, so later loads read the new row. A load that read the old row just
+        // before the commit can still land in the cache; the TTL bounds how long it stays.
+        self.cache.invalidate(&patch.id).await;
+        Ok(row.ok_or(ProductError::NotFound { id: patch.id })?.to_wire()?)
+    }
+}
+
+impl Catalog {
+    /// Drops cached products whose stock or price changed elsewhere (e.g. by a checkout).
+    pub async fn forget(&self, ids: impl IntoIterator<Item = u32>) {
+        for id in ids {
+            self.cache.invalidate(&id).await;
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The shop's configuration: every setting from the environment, with a documented default.
+//!
+//! | variable | default | |
+//! |---|---|---|
+//! | `PORT` | `3000` | port on 127.0.0.1 (`0` picks a free one) |
+//! | `DATABASE_URL` | `sqlite://shop.db` | `sqlite://PATH` (created and migrated) or `postgres://...` |
+//! | `DATABASE_SCHEMA` | none | PostgreSQL only: keep the tables in this schema (created if missing) |
+//! | `DATABASE_READ_URL` | the write database | a replica for queries (`products.list`, ...) |
+//! | `DB_MAX_CONNECTIONS` | `10` | per pool |
+//! | `DB_ACQUIRE_TIMEOUT_MS` | `3000` | waiting for a pooled connection longer answers `UNAVAILABLE` |
+//! | `DB_IDLE_TIMEOUT_MS` | `600000` | idle connections above the minimum close after this |
+//! | `DB_STATEMENT_TIMEOUT_MS` | `5000` | PostgreSQL `statement_timeout`, set on every connection |
+//! | `DB_BUSY_TIMEOUT_MS` | `5000` | SQLite `busy_timeout` (WAL mode is always on) |
+//! | `SHOP_WEB_DIR` | `examples/shop/web/dist` | the built web page, served at `/` |
+//! | `SHOP_FULFILMENT_STEP_MS` | `3000` | how long an order stays in each status before moving on |
+//! | `SHOP_PRODUCT_CACHE_TTL_MS` | `30000` | `products.get` cache lifetime |
+//! | `SHOP_SESSION_TTL_HOURS` | `168` | how long a login token works |
+//! | `SHOP_LOGIN_RATE_PER_MINUTE` | `10` | `auth.login` calls per client address per minute |
+
+use std::time::Duration;
+
+/// A setting that does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("{name} must be {expected}, got {value:?}")]
+pub struct ConfigError {
+    /// The environment variable.
+    pub name: &'static str,
+    /// What it should hold.
+    pub expected: &'static str,
+    /// What it holds.
+    pub value: String,
+}
+
+/// Connection-pool settings, shared by the write and read pools.
+#[derive(Clone, Debug)]
+pub struct PoolConfig {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    pub idle_timeout: Duration,
+    /// PostgreSQL only.
+    pub statement_timeout: Duration,
+    /// SQLite only.
+    pub busy_timeout: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(3),
+            idle_timeout: Duration::from_secs(600),
+            statement_timeout: Duration::from_secs(5),
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Everything the shop server reads at start-up.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub port: u16,
+    pub database_url: String,
+    pub read_database_url: Option<String>,
+    pub database_schema: Option<String>,
+    pub pool: PoolConfig,
+    pub web_dir: std::path::PathBuf,
+    pub fulfilment_step: Duration,
+    pub product_cache_ttl: Duration,
+    pub session_ttl: Duration,
+    pub login_rate_per_minute: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            port: 3000,
+            database_url: "sqlite://shop.db".into(),
+            read_database_url: None,
+            database_schema: None,
+            pool: PoolConfig::default(),
+            web_dir: concat!(env!("CARGO_MANIFEST_DIR"), "/../web/dist").into(),
+            fulfilment_step: Duration::from_secs(3),
+            product_cache_ttl: Duration::from_secs(30),
+            session_ttl: Duration::from_secs(7 * 24 * 3600),
+            login_rate_per_minute: 10,
+        }
+    }
+}
+
+impl Config {
+    /// The defaults, overridden by whatever the environment sets.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`Config::from_env`] over any source of variables (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut config = Self::default();
+        let number = |name: &'static str| -> Result<Option<u64>, ConfigError> {
+            get(name)
+                .map(|value| {
+                    value.trim().parse::<u64>().map_err(|_| ConfigError { name, expected: "a whole number", value })
+                })
+                .transpose()
+        };
+        let ms = |name| number(name).map(|n| n.map(Duration::from_millis));
+        if let Some(port) = number("PORT")? {
+            config.port = u16::try_from(port).map_err(|_| ConfigError {
+                name: "PORT",
+                expected: "a port number (0 to 65535)",
+                value: port.to_string(),
+            })?;
+        }
+        if let Some(url) = get("DATABASE_URL").filter(|u| !u.is_empty()) {
+            config.database_url = url;
+        }
+        config.read_database_url = get("DATABASE_READ_URL").filter(|u| !u.is_empty());
+        config.database_schema = get("DATABASE_SCHEMA").filter(|s| !s.is_empty());
+        if let Some(n) = number("DB_MAX_CONNECTIONS")? {
+            config.pool.max_connections = u32::try_from(n.clamp(1, 1000)).unwrap_or(1000);
+        }
+        if let Some(d) = ms("DB_ACQUIRE_TIMEOUT_MS")? {
+            config.pool.acquire_timeout = d;
+        }
+        if let Some(d) = ms("DB_IDLE_TIMEOUT_MS")? {
+            config.pool.idle_timeout = d;
+        }
+        if let Some(d) = ms("DB_STATEMENT_TIMEOUT_MS")? {
+            config.pool.statement_timeout = d;
+        }
+        if let Some(d) = ms("DB_BUSY_TIMEOUT_MS")? {
+            config.pool.busy_timeout = d;
+        }
+        if let Some(dir) = get("SHOP_WEB_DIR").filter(|d| !d.is_empty()) {
+            config.web_dir = dir.into();
+        }
+        if let Some(d) = ms("SHOP_FULFILMENT_STEP_MS")? {
+            config.fulfilment_step = d.max(Duration::from_millis(10));
+        }
+        if let Some(d) = ms("SHOP_PRODUCT_CACHE_TTL_MS")? {
+            config.product_cache_ttl = d;
+        }
+        if let Some(hours) = number("SHOP_SESSION_TTL_HOURS")? {
+            config.session_ttl = Duration::from_secs(hours.saturating_mul(3600));
+        }
+        if let Some(n) = number("SHOP_LOGIN_RATE_PER_MINUTE")? {
+            config.login_rate_per_minute = u32::try_from(n.max(1)).unwrap_or(u32::MAX);
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn from(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_hold_without_variables() {
+        let config = from(&[]).unwrap();
+        assert_eq!(config.port, 3000);
+        assert_eq!(config.database_url, "sqlite://shop.db");
+        assert_eq!(config.pool.max_connections, 10);
+    }
+
+    #[test]
+    fn variables_override_and_bad_ones_are_named() {
+        let config = from(&[("PORT", "0"), ("DB_ACQUIRE_TIMEOUT_MS", "250"), ("DATABASE_URL", "postgres://x")]).unwrap();
+        assert_eq!((config.port, config.pool.acquire_timeout), (0, Duration::from_millis(250)));
+        assert_eq!(config.database_url, "postgres://x");
+        let error = from(&[("PORT", "70000")]).unwrap_err();
+        assert_eq!(error.name, "PORT");
+        let error = from(&[("DB_MAX_CONNECTIONS", "many")]).unwrap_err();
+        assert!(error.to_string().contains("DB_MAX_CONNECTIONS must be a whole number"), "{error}");
+    }
+}

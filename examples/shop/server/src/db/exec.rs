@@ -1,0 +1,154 @@
+//! Running sea-query statements on either database, counted.
+//!
+//! [`Conn`] (a pooled connection) and [`Tx`] (a transaction) both implement [`Queries`], so a
+//! helper that takes `&mut impl Queries` works inside and outside a transaction.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sea_query::{PostgresQueryBuilder, SqliteQueryBuilder};
+use sea_query_sqlx::SqlxBinder;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{AssertSqlSafe, Connection, FromRow, PgConnection, Postgres, Sqlite, SqliteConnection, Transaction};
+
+use super::DbError;
+
+/// A row type that decodes from both databases (`#[derive(sqlx::FromRow)]` gives this).
+pub trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+/// A borrowed connection of either database, and the query counter.
+pub struct Exec<'c> {
+    conn: ExecConn<'c>,
+    queries: &'c AtomicU64,
+}
+
+enum ExecConn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+macro_rules! on_both {
+    ($exec:expr, $statement:expr, |$conn:ident, $sql:ident, $values:ident| $body:expr) => {{
+        $exec.queries.fetch_add(1, Ordering::Relaxed);
+        match $exec.conn {
+            ExecConn::Sqlite($conn) => {
+                let ($sql, $values) = $statement.build_sqlx(SqliteQueryBuilder);
+                $body
+            }
+            ExecConn::Postgres($conn) => {
+                let ($sql, $values) = $statement.build_sqlx(PostgresQueryBuilder);
+                $body
+            }
+        }
+    }};
+}
+
+/// Statement execution, shared by connections and transactions.
+#[allow(async_fn_in_trait)] // used with concrete types only, whose futures are `Send`
+pub trait Queries {
+    /// The connection to run on.
+    fn exec(&mut self) -> Exec<'_>;
+
+    /// Every row.
+    async fn fetch_all<T: Record>(&mut self, statement: &impl SqlxBinder) -> Result<Vec<T>, DbError> {
+        Ok(on_both!(self.exec(), statement, |conn, sql, values| {
+            sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_all(&mut *conn).await?
+        }))
+    }
+
+    /// The first row, if any.
+    async fn fetch_optional<T: Record>(&mut self, statement: &impl SqlxBinder) -> Result<Option<T>, DbError> {
+        Ok(on_both!(self.exec(), statement, |conn, sql, values| {
+            sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_optional(&mut *conn).await?
+        }))
+    }
+
+    /// Exactly one row.
+    async fn fetch_one<T: Record>(&mut self, statement: &impl SqlxBinder) -> Result<T, DbError> {
+        Ok(on_both!(self.exec(), statement, |conn, sql, values| {
+            sqlx::query_as_with(AssertSqlSafe(sql), values).fetch_one(&mut *conn).await?
+        }))
+    }
+
+    /// Runs a statement; returns the number of rows it changed.
+    async fn execute(&mut self, statement: &impl SqlxBinder) -> Result<u64, DbError> {
+        Ok(on_both!(self.exec(), statement, |conn, sql, values| {
+            sqlx::query_with(AssertSqlSafe(sql), values).execute(&mut *conn).await?.rows_affected()
+        }))
+    }
+}
+
+/// A pooled connection; back to the pool when dropped.
+pub enum Conn {
+    #[doc(hidden)]
+    Sqlite(PoolConnection<Sqlite>, Arc<AtomicU64>),
+    #[doc(hidden)]
+    Postgres(PoolConnection<Postgres>, Arc<AtomicU64>),
+}
+
+impl Conn {
+    pub(super) fn sqlite(conn: PoolConnection<Sqlite>, queries: Arc<AtomicU64>) -> Self {
+        Conn::Sqlite(conn, queries)
+    }
+
+    pub(super) fn postgres(conn: PoolConnection<Postgres>, queries: Arc<AtomicU64>) -> Self {
+        Conn::Postgres(conn, queries)
+    }
+
+    /// A round trip to the database.
+    pub async fn ping(&mut self) -> Result<(), DbError> {
+        match self {
+            Conn::Sqlite(conn, _) => conn.ping().await?,
+            Conn::Postgres(conn, _) => conn.ping().await?,
+        }
+        Ok(())
+    }
+}
+
+impl Queries for Conn {
+    fn exec(&mut self) -> Exec<'_> {
+        match self {
+            Conn::Sqlite(conn, queries) => Exec { conn: ExecConn::Sqlite(conn), queries },
+            Conn::Postgres(conn, queries) => Exec { conn: ExecConn::Postgres(conn), queries },
+        }
+    }
+}
+
+/// A transaction; rolled back when dropped without [`Tx::commit`].
+pub enum Tx {
+    #[doc(hidden)]
+    Sqlite(Transaction<'static, Sqlite>, Arc<AtomicU64>),
+    #[doc(hidden)]
+    Postgres(Transaction<'static, Postgres>, Arc<AtomicU64>),
+}
+
+impl Tx {
+    pub(super) fn sqlite(tx: Transaction<'static, Sqlite>, queries: Arc<AtomicU64>) -> Self {
+        Tx::Sqlite(tx, queries)
+    }
+
+    pub(super) fn postgres(tx: Transaction<'static, Postgres>, queries: Arc<AtomicU64>) -> Self {
+        Tx::Postgres(tx, queries)
+    }
+
+    /// Makes the changes permanent.
+    pub async fn commit(self) -> Result<(), DbError> {
+        match self {
+            Tx::Sqlite(tx, _) => tx.commit().await?,
+            Tx::Postgres(tx, _) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+impl Queries for Tx {
+    fn exec(&mut self) -> Exec<'_> {
+        match self {
+            Tx::Sqlite(tx, queries) => Exec { conn: ExecConn::Sqlite(tx), queries },
+            Tx::Postgres(tx, queries) => Exec { conn: ExecConn::Postgres(tx), queries },
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! The data layer: one code path over SQLite (embedded, the default) and PostgreSQL.
+//!
+//! Queries are built with sea-query and rendered for whichever database `DATABASE_URL` names;
+//! rows decode through `sqlx::FromRow` into the same structs on both. Every query goes through
+//! [`Conn`] or [`Tx`], which is where queries are counted (the N+1 test reads the count) and
+//! where the wait for a pooled connection is measured (exported in `/metrics`).
+//!
+//! Which pool serves a call is decided here, from the procedure's kind ([`Database::conn`]):
+//! queries read from the read pool, everything else uses the write pool. Nothing in a procedure
+//! picks a pool by hand.
+
+mod connect;
+mod exec;
+mod pool_metrics;
+pub mod schema;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use accord::{Cx, FrameworkCode, Kind, RpcError};
+
+pub use exec::{Conn, Queries, Record, Tx};
+
+use crate::config::Config;
+
+/// A database failure. Only [`DbError::into_rpc`]'s external message reaches a client; the rest
+/// is logged.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// Every pooled connection stayed busy for the whole acquire timeout.
+    #[error("no database connection became free within {0:?}")]
+    Busy(Duration),
+    /// The database or the driver failed.
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migrating the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// `DATABASE_URL` names a database this example does not support.
+    #[error("DATABASE_URL {0:?} is not supported: use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+    /// A stored number does not fit the wire type (a corrupted or hand-edited row).
+    #[error("stored value out of range: {0}")]
+    OutOfRange(&'static str),
+}
+
+impl DbError {
+    /// The error a client sees: `UNAVAILABLE` when the database is saturated, `TIMEOUT` when a
+    /// statement ran past `statement_timeout`, otherwise `INTERNAL` (details logged here).
+    pub fn into_rpc(self) -> RpcError {
+        match &self {
+            DbError::Busy(_) => {
+                RpcError::framework(FrameworkCode::Unavailable, "the database is busy; retry shortly")
+            }
+            DbError::Sqlx(sqlx::Error::Database(e)) if e.code().as_deref() == Some("57014") => {
+                RpcError::framework(FrameworkCode::Timeout, "the query took too long")
+            }
+            _ => {
+                tracing::error!(error = %self, "database error");
+                RpcError::internal()
+            }
+        }
+    }
+
+    /// Whether this is a unique-constraint violation (a lost insert race).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+/// A connection pool of either database.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Pool {
+    fn size_and_idle(&self) -> (u32, usize) {
+        match self {
+            Pool::Sqlite(p) => (p.size(), p.num_idle()),
+            Pool::Postgres(p) => (p.size(), p.num_idle()),
+        }
+    }
+
+    /// Closes every connection (waits for checked-out ones to come back).
+    async fn close(&self) {
+        match self {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// The shop's database: a write pool, a read pool (the same one unless configured otherwise,
+/// or a read-only pool on the same file for SQLite), and their statistics.
+#[derive(Clone, Debug)]
+pub struct Database {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    write: Pool,
+    read: Pool,
+    acquire_timeout: Duration,
+    queries: Arc<AtomicU64>,
+    metrics: pool_metrics::PoolMetrics,
+}
+
+impl Database {
+    /// Connects (creating and migrating an SQLite file when needed) and registers the pool
+    /// statistics in `metrics`.
+    pub async fn connect(config: &Config, metrics: &accord_server::Metrics) -> Result<Self, DbError> {
+        let (write, read) = connect::pools(config).await?;
+        let metrics = pool_metrics::PoolMetrics::register(metrics, &write, &read);
+        let inner = Inner {
+            write,
+            read,
+            acquire_timeout: config.pool.acquire_timeout,
+            queries: Arc::default(),
+            metrics,
+        };
+        Ok(Self { inner: Arc::new(inner) })
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        match self.inner.write {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    /// A connection for a call: from the read pool for a query, from the write pool otherwise
+    /// (mutations, subscriptions, and in-process calls whose kind is unknown).
+    pub async fn conn(&self, cx: &Cx) -> Result<Conn, DbError> {
+        let pool = match cx.kind() {
+            Some(Kind::Query) => &self.inner.read,
+            _ => &self.inner.write,
+        };
+        self.acquire(pool).await
+    }
+
+    /// A connection from the read pool, for work outside a call (authentication, background jobs).
+    pub async fn read(&self) -> Result<Conn, DbError> {
+        self.acquire(&self.inner.read).await
+    }
+
+    /// A transaction on the write pool.
+    pub async fn begin(&self) -> Result<Tx, DbError> {
+        let started = Instant::now();
+        let queries = self.inner.queries.clone();
+        let begun = match &self.inner.write {
+            Pool::Sqlite(p) => p.begin().await.map(|tx| Tx::sqlite(tx, queries)),
+            Pool::Postgres(p) => p.begin().await.map(|tx| Tx::postgres(tx, queries)),
+        };
+        self.inner.metrics.acquired(started.elapsed(), begun.is_ok());
+        begun.map_err(|e| self.acquire_error(e))
+    }
+
+    async fn acquire(&self, pool: &Pool) -> Result<Conn, DbError> {
+        let started = Instant::now();
+        let queries = self.inner.queries.clone();
+        let acquired = match pool {
+            Pool::Sqlite(p) => p.acquire().await.map(|c| Conn::sqlite(c, queries)),
+            Pool::Postgres(p) => p.acquire().await.map(|c| Conn::postgres(c, queries)),
+        };
+        self.inner.metrics.acquired(started.elapsed(), acquired.is_ok());
+        acquired.map_err(|e| self.acquire_error(e))
+    }
+
+    fn acquire_error(&self, error: sqlx::Error) -> DbError {
+        match error {
+            sqlx::Error::PoolTimedOut => DbError::Busy(self.inner.acquire_timeout),
+            other => DbError::Sqlx(other),
+        }
+    }
+
+    /// Queries run so far through this database (all pools). For tests and diagnostics.
+    pub fn query_count(&self) -> u64 {
+        self.inner.queries.load(Ordering::Relaxed)
+    }
+
+    /// Refreshes the pool gauges (the server does this every second).
+    pub fn refresh_metrics(&self) {
+        self.inner.metrics.refresh(&self.inner.write, &self.inner.read);
+    }
+
+    /// A cheap round trip, for readiness.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        let mut conn = self.read().await?;
+        conn.ping().await
+    }
+
+    /// Closes both pools.
+    pub async fn close(&self) {
+        self.inner.write.close().await;
+        self.inner.read.close().await;
+    }
+}
+
+/// Milliseconds since the Unix epoch, as stored in the database.
+pub fn now_ms() -> i64 {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    i64::try_from(ms).unwrap_or(i64::MAX)
+}
+
+/// A stored integer as a `u32` wire field.
+pub fn to_u32(value: i64, what: &'static str) -> Result<u32, DbError> {
+    u32::try_from(value).map_err(|_| DbError::OutOfRange(what))
+}
+
+/// A stored time as an `I53` wire field.
+pub fn to_i53(value: i64, what: &'static str) -> Result<accord::I53, DbError> {
+    accord::I53::new(value).map_err(|_| DbError::OutOfRange(what))
+}

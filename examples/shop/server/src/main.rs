@@ -1,0 +1,97 @@
+//! `shop`: serves the shop API and its web page on `127.0.0.1:$PORT` (default 3000).
+//!
+//! ```text
+//! shop                 # migrate, seed an empty database, serve (SIGINT/SIGTERM drains)
+//! shop seed [--users N] [--products N] [--orders N]   # fill an empty database, then exit
+//! ```
+//!
+//! Configuration comes from the environment (`DATABASE_URL`, `PORT`, ...): see `src/config.rs`
+//! or `examples/shop/README.md`. Logs go to stdout, filtered by `RUST_LOG` (default `info`).
+
+use std::process::ExitCode;
+
+use accord_server::{LogFormat, init_logging};
+use clap::{Parser, Subcommand};
+use shop::seed::SeedSize;
+use shop::{Config, Shop};
+
+#[derive(Parser)]
+#[command(version, about = "The Accord shop example: API, web page and database")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve (the default).
+    Serve,
+    /// Fill an empty database with demo data, then exit.
+    Seed {
+        #[arg(long, default_value_t = SeedSize::default().users)]
+        users: u32,
+        #[arg(long, default_value_t = SeedSize::default().products)]
+        products: u32,
+        #[arg(long, default_value_t = SeedSize::default().orders)]
+        orders: u32,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    init_logging(LogFormat::from_env());
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("shop: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&config).await,
+        Command::Seed { users, products, orders } => seed(&config, SeedSize { users, products, orders }).await,
+    }
+}
+
+async fn serve(config: &Config) -> ExitCode {
+    let shop = match Shop::start(config, Some(SeedSize::default())).await {
+        Ok(shop) => shop,
+        Err(e) => {
+            eprintln!("shop: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let url = shop.server.http_url();
+    println!("shop listening on {url} ({} database); open http://{}/", shop.db.backend(), shop.server.local_addr());
+    println!("demo sign-in: ada@example.com (admin) or bob@example.com, password {}", shop::seed::DEMO_PASSWORD);
+    if shop.run_until_signal().await {
+        println!("shop stopped");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("shop: calls were still running after the grace period");
+        ExitCode::FAILURE
+    }
+}
+
+async fn seed(config: &Config, size: SeedSize) -> ExitCode {
+    let metrics = accord_server::Metrics::new();
+    let result = async {
+        let db = shop::db::Database::connect(config, &metrics).await?;
+        if !shop::seed::is_empty(&db).await? {
+            println!("the database has data already; nothing seeded");
+            return Ok(());
+        }
+        shop::seed::seed(&db, size).await?;
+        db.close().await;
+        println!("seeded {} users, {} products, {} orders", size.users, size.products, size.orders);
+        Ok::<(), shop::db::DbError>(())
+    };
+    match result.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("shop: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
