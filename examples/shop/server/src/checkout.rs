@@ -87,7 +87,10 @@ pub(crate) async fn checkout(book: &OrderBook, user_id: i64, input: Checkout) ->
             }
             Attempt::Replayed(order) => return Ok(order),
             Attempt::Refused(error) => return Err(error),
-            Attempt::LostRace => continue,
+            Attempt::LostRace => {
+                tracing::debug!("checkout lost an idempotency-key race; answering with the winner's order");
+                continue;
+            }
         }
     }
     // Two lost races in a row: the winner's key must exist now, so this is not expected.

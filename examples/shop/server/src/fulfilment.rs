@@ -37,7 +37,9 @@ fn next(status: &str) -> Option<OrderStatus> {
 
 /// Runs until the task is aborted.
 pub async fn run(db: Database, events: OrderEvents, step: Duration) {
-    let mut every = tokio::time::interval(step / 4);
+    let period = step / 4;
+    // The first scan one period in, not at once: start-up stays quiet.
+    let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
