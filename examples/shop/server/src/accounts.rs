@@ -21,7 +21,12 @@ pub(crate) struct UserRow {
 
 impl UserRow {
     fn to_wire(&self) -> Result<User, AuthError> {
-        Ok(User { id: to_u32(self.id, "users.id")?, email: self.email.clone(), name: self.name.clone(), is_admin: self.is_admin })
+        Ok(User {
+            id: to_u32(self.id, "users.id")?,
+            email: self.email.clone(),
+            name: self.name.clone(),
+            is_admin: self.is_admin,
+        })
     }
 
     pub(crate) fn select() -> sea_query::SelectStatement {
@@ -88,8 +93,20 @@ impl Auth for Accounts {
         let insert = Query::insert()
             .into_table(Users::Table)
             .columns([Users::Email, Users::Name, Users::PasswordHash, Users::IsAdmin, Users::CreatedAtMs])
-            .values_panic([email.clone().into(), input.name.trim().into(), password_hash.into(), false.into(), now_ms().into()])
-            .returning(Query::returning().columns([Users::Id, Users::Email, Users::Name, Users::PasswordHash, Users::IsAdmin]))
+            .values_panic([
+                email.clone().into(),
+                input.name.trim().into(),
+                password_hash.into(),
+                false.into(),
+                now_ms().into(),
+            ])
+            .returning(Query::returning().columns([
+                Users::Id,
+                Users::Email,
+                Users::Name,
+                Users::PasswordHash,
+                Users::IsAdmin,
+            ]))
             .to_owned();
         let mut tx = self.db.begin().await?;
         let user = match tx.fetch_one::<UserRow>(&insert).await {
@@ -107,7 +124,9 @@ impl Auth for Accounts {
         let select = UserRow::select().and_where(Expr::col(Users::Id).eq(id)).to_owned();
         match self.db.conn(cx).await?.fetch_optional::<UserRow>(&select).await? {
             Some(user) => user.to_wire(),
-            None => Err(AuthError::Rpc(RpcError::framework(FrameworkCode::Unauthenticated, "the account no longer exists"))),
+            None => {
+                Err(AuthError::Rpc(RpcError::framework(FrameworkCode::Unauthenticated, "the account no longer exists")))
+            }
         }
     }
 

@@ -158,7 +158,9 @@ impl Products for Catalog {
         if let Some(stock) = patch.stock {
             update.value(P::Stock, i64::from(stock));
         }
-        update.and_where(Expr::col(P::Id).eq(i64::from(patch.id))).returning(Query::returning().columns(ProductRow::COLUMNS));
+        update
+            .and_where(Expr::col(P::Id).eq(i64::from(patch.id)))
+            .returning(Query::returning().columns(ProductRow::COLUMNS));
         let mut tx = self.db.begin().await?;
         let row = tx.fetch_optional::<ProductRow>(&update).await?;
         tx.commit().await?;

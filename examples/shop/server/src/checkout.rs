@@ -94,7 +94,10 @@ pub(crate) async fn checkout(book: &OrderBook, user_id: i64, input: Checkout) ->
         }
     }
     // Two lost races in a row: the winner's key must exist now, so this is not expected.
-    Err(OrderError::Rpc(RpcError::framework(FrameworkCode::Conflict, "a concurrent checkout with this key is in progress")))
+    Err(OrderError::Rpc(RpcError::framework(
+        FrameworkCode::Conflict,
+        "a concurrent checkout with this key is in progress",
+    )))
 }
 
 async fn attempt(
@@ -162,7 +165,13 @@ async fn attempt(
     let insert_order = Query::insert()
         .into_table(Orders::Table)
         .columns([Orders::UserId, Orders::Status, Orders::TotalCents, Orders::CreatedAtMs, Orders::UpdatedAtMs])
-        .values_panic([user_id.into(), status_str(OrderStatus::Placed).into(), i64::from(total_cents).into(), now.into(), now.into()])
+        .values_panic([
+            user_id.into(),
+            status_str(OrderStatus::Placed).into(),
+            i64::from(total_cents).into(),
+            now.into(),
+            now.into(),
+        ])
         .returning(Query::returning().columns(OrderRow::COLUMNS))
         .to_owned();
     let order = tx.fetch_one::<OrderRow>(&insert_order).await?;

@@ -171,7 +171,8 @@ mod tests {
 
     #[test]
     fn variables_override_and_bad_ones_are_named() {
-        let config = from(&[("PORT", "0"), ("DB_ACQUIRE_TIMEOUT_MS", "250"), ("DATABASE_URL", "postgres://x")]).unwrap();
+        let config =
+            from(&[("PORT", "0"), ("DB_ACQUIRE_TIMEOUT_MS", "250"), ("DATABASE_URL", "postgres://x")]).unwrap();
         assert_eq!((config.port, config.pool.acquire_timeout), (0, Duration::from_millis(250)));
         assert_eq!(config.database_url, "postgres://x");
         let error = from(&[("PORT", "70000")]).unwrap_err();

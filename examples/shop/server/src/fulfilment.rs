@@ -77,7 +77,11 @@ pub async fn advance(db: &Database, events: &OrderEvents, step: Duration) -> Res
         tx.commit().await?;
         if changed == 1 {
             moved += 1;
-            let event = OrderEvent { order_id: to_u32(order.id, "orders.id")?, status, at_ms: to_i53(now, "orders.updated_at_ms")? };
+            let event = OrderEvent {
+                order_id: to_u32(order.id, "orders.id")?,
+                status,
+                at_ms: to_i53(now, "orders.updated_at_ms")?,
+            };
             events.publish(order.user_id, event);
         }
     }

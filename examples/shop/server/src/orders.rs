@@ -8,7 +8,9 @@ use std::collections::HashMap;
 
 use accord::{Cx, Stream};
 use sea_query::{Expr, ExprTrait, Func, Order as Direction, Query};
-use shop_api::{Checkout, Order, OrderError, OrderEvent, OrderId, OrderItem, OrderPage, OrderQuery, OrderStatus, Orders};
+use shop_api::{
+    Checkout, Order, OrderError, OrderEvent, OrderId, OrderItem, OrderPage, OrderQuery, OrderStatus, Orders,
+};
 
 use crate::accounts::user_id;
 use crate::catalog::Catalog;

@@ -31,8 +31,10 @@ impl Default for SeedSize {
 /// Rows per `INSERT` (well under both databases' bind-parameter limits).
 const CHUNK: usize = 500;
 
-const ADJECTIVES: &[&str] = &["Amber", "Brass", "Cedar", "Copper", "Linen", "Marble", "Nordic", "Oak", "Rustic", "Slate", "Velvet", "Walnut"];
-const NOUNS: &[&str] = &["Lamp", "Chair", "Table", "Shelf", "Rug", "Mirror", "Vase", "Clock", "Stool", "Desk", "Bench", "Planter"];
+const ADJECTIVES: &[&str] =
+    &["Amber", "Brass", "Cedar", "Copper", "Linen", "Marble", "Nordic", "Oak", "Rustic", "Slate", "Velvet", "Walnut"];
+const NOUNS: &[&str] =
+    &["Lamp", "Chair", "Table", "Shelf", "Rug", "Mirror", "Vase", "Clock", "Stool", "Desk", "Bench", "Planter"];
 const CATEGORIES: &[&str] = &["lighting", "seating", "tables", "storage", "decor"];
 
 /// A small linear congruential generator: reproducible data without a dependency.

@@ -54,11 +54,8 @@ pub fn token_hash(token: &str) -> String {
 
 impl SessionStore {
     pub fn new(db: Database, ttl: Duration) -> Self {
-        let cache = Cache::builder()
-            .max_capacity(100_000)
-            .time_to_live(CACHE_TTL)
-            .support_invalidation_closures()
-            .build();
+        let cache =
+            Cache::builder().max_capacity(100_000).time_to_live(CACHE_TTL).support_invalidation_closures().build();
         Self { db, ttl, cache }
     }
 
@@ -77,7 +74,8 @@ impl SessionStore {
 
     /// Ends every session of `user_id`.
     pub async fn revoke_all(&self, conn: &mut impl Queries, user_id: i64) -> Result<(), DbError> {
-        let delete = Query::delete().from_table(Sessions::Table).and_where(Expr::col(Sessions::UserId).eq(user_id)).to_owned();
+        let delete =
+            Query::delete().from_table(Sessions::Table).and_where(Expr::col(Sessions::UserId).eq(user_id)).to_owned();
         conn.execute(&delete).await?;
         self.cache.invalidate_entries_if(move |_, session| session.as_ref().is_some_and(|s| s.user_id == user_id)).ok();
         Ok(())
@@ -94,7 +92,10 @@ impl SessionStore {
                     .column((Users::Table, Users::IsAdmin))
                     .column((Sessions::Table, Sessions::ExpiresAtMs))
                     .from(Sessions::Table)
-                    .inner_join(Users::Table, Expr::col((Users::Table, Users::Id)).equals((Sessions::Table, Sessions::UserId)))
+                    .inner_join(
+                        Users::Table,
+                        Expr::col((Users::Table, Users::Id)).equals((Sessions::Table, Sessions::UserId)),
+                    )
                     .and_where(Expr::col((Sessions::Table, Sessions::TokenHash)).eq(hash))
                     .to_owned();
                 db.read().await?.fetch_optional::<SessionRow>(&select).await

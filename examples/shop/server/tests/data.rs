@@ -57,7 +57,8 @@ async fn concurrent_misses_cause_one_query(backend: Backend) {
     let fresh = shop.catalog.get(&cx, ProductId { id: 7 }).await.expect("reloaded");
     assert_eq!(fresh.price_cents, first.price_cents + 1);
     // A missing id is not cached as a product, and every caller gets NOT_FOUND.
-    let missing = futures_util::future::join_all((0..8).map(|_| shop.catalog.get(&cx, ProductId { id: 999_999 }))).await;
+    let missing =
+        futures_util::future::join_all((0..8).map(|_| shop.catalog.get(&cx, ProductId { id: 999_999 }))).await;
     assert!(missing.iter().all(|m| *m == Err(shop_api::ProductError::NotFound { id: 999_999 })), "{missing:?}");
     test.finish().await;
 }
@@ -68,7 +69,11 @@ fn cart(key: &str, lines: &[(u32, u32)]) -> Checkout {
 }
 
 async fn order_count(shop: &shop::Shop, user: i64) -> u32 {
-    shop.orders.list_mine(&cx_as(user, Kind::Query), OrderQuery { offset: 0, limit: Some(1) }).await.expect("count").total
+    shop.orders
+        .list_mine(&cx_as(user, Kind::Query), OrderQuery { offset: 0, limit: Some(1) })
+        .await
+        .expect("count")
+        .total
 }
 
 async fn racing_checkouts_place_one_order(backend: Backend) {
@@ -107,14 +112,22 @@ async fn checkout_survives_a_restart_and_refuses_a_changed_cart(backend: Backend
     let again = client.checkout(&Cx::new(), cart("restart-key-1", &[(20, 1)])).await.expect("retry");
     assert_eq!(again, first, "the retry after a restart answers with the first order");
     let changed = client.checkout(&Cx::new(), cart("restart-key-1", &[(20, 2)])).await.expect_err("changed cart");
-    assert_eq!(changed.as_rpc_error().and_then(accord::RpcError::framework_code), Some(FrameworkCode::Conflict), "{changed:?}");
+    assert_eq!(
+        changed.as_rpc_error().and_then(accord::RpcError::framework_code),
+        Some(FrameworkCode::Conflict),
+        "{changed:?}"
+    );
     test.finish().await;
 }
 
 async fn stock_is_never_oversold(backend: Backend) {
     let Some(test) = start(backend, Some(SMALL), |_| {}).await else { return };
     let admin = Cx::new().with_extension(accord::Identity::new("1").with_roles(["admin"]));
-    test.shop().catalog.update(&admin, ProductPatch { id: 30, stock: Some(3), ..Default::default() }).await.expect("stock 3");
+    test.shop()
+        .catalog
+        .update(&admin, ProductPatch { id: 30, stock: Some(3), ..Default::default() })
+        .await
+        .expect("stock 3");
     let token = login(&test.url(), "bob@example.com").await;
     let url = test.url();
     let calls = (0..6).map(|n| {
@@ -125,7 +138,10 @@ async fn stock_is_never_oversold(backend: Backend) {
     let placed = results.iter().filter(|r| r.is_ok()).count();
     let refused: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     assert_eq!(placed, 3, "{results:?}");
-    assert!(refused.iter().all(|e| matches!(e, OrderError::OutOfStock { product_id: 30, available: 0, requested: 1 })), "{refused:?}");
+    assert!(
+        refused.iter().all(|e| matches!(e, OrderError::OutOfStock { product_id: 30, available: 0, requested: 1 })),
+        "{refused:?}"
+    );
     let product = test.shop().catalog.get(&Cx::new(), ProductId { id: 30 }).await.expect("product");
     assert_eq!(product.stock, 0);
     test.finish().await;

@@ -50,9 +50,7 @@ impl DbError {
     /// statement ran past `statement_timeout`, otherwise `INTERNAL` (details logged here).
     pub fn into_rpc(self) -> RpcError {
         match &self {
-            DbError::Busy(_) => {
-                RpcError::framework(FrameworkCode::Unavailable, "the database is busy; retry shortly")
-            }
+            DbError::Busy(_) => RpcError::framework(FrameworkCode::Unavailable, "the database is busy; retry shortly"),
             DbError::Sqlx(sqlx::Error::Database(e)) if e.code().as_deref() == Some("57014") => {
                 RpcError::framework(FrameworkCode::Timeout, "the query took too long")
             }
@@ -115,13 +113,8 @@ impl Database {
     pub async fn connect(config: &Config, metrics: &accord_server::Metrics) -> Result<Self, DbError> {
         let (write, read) = connect::pools(config).await?;
         let metrics = pool_metrics::PoolMetrics::register(metrics, &write, &read);
-        let inner = Inner {
-            write,
-            read,
-            acquire_timeout: config.pool.acquire_timeout,
-            queries: Arc::default(),
-            metrics,
-        };
+        let inner =
+            Inner { write, read, acquire_timeout: config.pool.acquire_timeout, queries: Arc::default(), metrics };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -203,10 +196,7 @@ impl Database {
 
 /// Milliseconds since the Unix epoch, as stored in the database.
 pub fn now_ms() -> i64 {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
     i64::try_from(ms).unwrap_or(i64::MAX)
 }
 
