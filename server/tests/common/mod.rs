@@ -26,6 +26,8 @@ pub struct Sleep {
 pub struct Caller {
     pub subject: Option<String>,
     pub request_id: Option<String>,
+    /// `cx.kind()`, as the server recorded it.
+    pub kind: Option<String>,
 }
 
 #[accord::error]
@@ -84,6 +86,7 @@ impl Svc for Impl {
         Ok(Caller {
             subject: cx.identity().map(|i| i.subject().to_owned()),
             request_id: cx.request_id().map(|id| id.as_str().to_owned()),
+            kind: cx.kind().map(|kind| kind.as_str().to_owned()),
         })
     }
     async fn secret(&self, cx: &Cx) -> Result<String, SvcError> {
