@@ -8,6 +8,7 @@ use accord::Api;
 
 fn main() -> std::process::ExitCode {
     let default_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../web/src/api");
-    let apis = [shop_api::AuthApi::description(), shop_api::ProductsApi::description(), shop_api::OrdersApi::description()];
+    let apis =
+        [shop_api::AuthApi::description(), shop_api::ProductsApi::description(), shop_api::OrdersApi::description()];
     accord_bindings::cli(&apis, default_dir)
 }
