@@ -9,7 +9,7 @@ export type Procedures = {
      * client address.
      */
     login: { kind: "mutation"; input: Credentials; output: Session; error: AuthError };
-    /** Ends the session of the token this call was made with. */
+    /** Signs the user out everywhere: every token of theirs stops working. */
     logout: { kind: "mutation"; input: void; output: null; error: AuthError };
     /** The signed-in user. */
     me: { kind: "query"; input: void; output: User; error: AuthError };
