@@ -15,7 +15,7 @@ use sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement};
 use shop_api::{Product, ProductError, ProductId, ProductPage, ProductPatch, ProductQuery, Products};
 
 use crate::db::schema::Products as P;
-use crate::db::{Database, DbError, Queries, now_ms, to_i53, to_u32};
+use crate::db::{Count, Database, DbError, Queries, now_ms, to_i53, to_u32};
 
 /// The page size when a query sets none.
 pub const DEFAULT_LIMIT: u32 = 20;
@@ -46,11 +46,6 @@ impl ProductRow {
             updated_at_ms: to_i53(self.updated_at_ms, "products.updated_at_ms")?,
         })
     }
-}
-
-#[derive(sqlx::FromRow)]
-struct Count {
-    n: i64,
 }
 
 /// Why a product could not be loaded into the cache (errors are not cached).

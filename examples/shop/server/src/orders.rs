@@ -15,7 +15,7 @@ use shop_api::{
 use crate::accounts::user_id;
 use crate::catalog::Catalog;
 use crate::db::schema::{OrderItems, Orders as O, Products};
-use crate::db::{Database, DbError, Queries, to_i53, to_u32};
+use crate::db::{Count, Database, DbError, Queries, to_i53, to_u32};
 use crate::order_events::OrderEvents;
 
 /// The page size when a query sets none.
@@ -42,11 +42,6 @@ struct ItemRow {
     product_name: String,
     quantity: i64,
     unit_price_cents: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct Count {
-    n: i64,
 }
 
 /// The stored form of a status.

@@ -8,7 +8,7 @@
 use sea_query::{Expr, Func, Query};
 
 use crate::db::schema::{OrderItems, Orders, Products, Users};
-use crate::db::{Database, DbError, Queries, Tx, now_ms};
+use crate::db::{Count, Database, DbError, Queries, Tx, now_ms};
 use crate::passwords;
 
 /// The password of every seeded user.
@@ -49,11 +49,6 @@ impl Sequence {
     fn pick(&mut self, len: usize) -> usize {
         usize::try_from(self.next(len as u64)).unwrap_or(0)
     }
-}
-
-#[derive(sqlx::FromRow)]
-struct Count {
-    n: i64,
 }
 
 /// Whether the database has no users yet.

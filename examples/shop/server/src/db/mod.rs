@@ -194,6 +194,12 @@ impl Database {
     }
 }
 
+/// The row of a `SELECT COUNT(...) AS n`.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Count {
+    pub n: i64,
+}
+
 /// Milliseconds since the Unix epoch, as stored in the database.
 pub fn now_ms() -> i64 {
     let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
