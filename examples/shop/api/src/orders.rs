@@ -68,7 +68,7 @@ pub struct OrderQuery {
     pub offset: u32,
     /// Page size, 1 to 100 (default 20).
     #[serde(default)]
-    #[garde(inner(range(min = 1, max = 100)))]
+    #[garde(range(min = 1, max = 100))]
     pub limit: Option<u32>,
 }
 

@@ -24,11 +24,11 @@ pub struct Product {
 pub struct ProductQuery {
     /// Case-insensitive substring of the name.
     #[serde(default)]
-    #[garde(inner(length(chars, max = 100)))]
+    #[garde(length(chars, max = 100))]
     pub search: Option<String>,
     /// Exact category.
     #[serde(default)]
-    #[garde(inner(length(chars, max = 100)))]
+    #[garde(length(chars, max = 100))]
     pub category: Option<String>,
     /// Only products with stock left.
     #[serde(default)]
@@ -38,7 +38,7 @@ pub struct ProductQuery {
     pub offset: u32,
     /// Page size, 1 to 100 (default 20).
     #[serde(default)]
-    #[garde(inner(range(min = 1, max = 100)))]
+    #[garde(range(min = 1, max = 100))]
     pub limit: Option<u32>,
 }
 
@@ -66,10 +66,10 @@ pub struct ProductId {
 pub struct ProductPatch {
     pub id: u32,
     #[serde(default)]
-    #[garde(inner(length(chars, min = 1, max = 200)))]
+    #[garde(length(chars, min = 1, max = 200))]
     pub name: Option<String>,
     #[serde(default)]
-    #[garde(inner(length(chars, max = 5000)))]
+    #[garde(length(chars, max = 5000))]
     pub description: Option<String>,
     #[serde(default)]
     pub price_cents: Option<u32>,
