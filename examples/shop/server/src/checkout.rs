@@ -28,11 +28,15 @@ struct KeyRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct StockRow {
+struct Stock {
+    stock: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Priced {
     id: i64,
     name: String,
     price_cents: i64,
-    stock: i64,
 }
 
 /// How one attempt ended.
@@ -130,12 +134,12 @@ async fn attempt(
     }
 
     let select = Query::select()
-        .columns([Products::Id, Products::Name, Products::PriceCents, Products::Stock])
+        .columns([Products::Id, Products::Name, Products::PriceCents])
         .from(Products::Table)
         .and_where(Expr::col(Products::Id).is_in(lines.keys().map(|&id| i64::from(id))))
         .to_owned();
-    let products: HashMap<i64, StockRow> =
-        tx.fetch_all::<StockRow>(&select).await?.into_iter().map(|p| (p.id, p)).collect();
+    let products: HashMap<i64, Priced> =
+        tx.fetch_all::<Priced>(&select).await?.into_iter().map(|p| (p.id, p)).collect();
     let now = now_ms();
     let mut total: u64 = 0;
     let mut items = Vec::with_capacity(lines.len());
@@ -151,7 +155,15 @@ async fn attempt(
             .and_where(Expr::col(Products::Stock).gte(i64::from(quantity)))
             .to_owned();
         if tx.execute(&take).await? == 0 {
-            let available = to_u32(product.stock, "products.stock")?;
+            // Read again: on PostgreSQL a concurrent checkout may have taken stock since the
+            // snapshot above, and the error should say what is left now.
+            let now_left = Query::select()
+                .column(Products::Stock)
+                .from(Products::Table)
+                .and_where(Expr::col(Products::Id).eq(i64::from(product_id)))
+                .to_owned();
+            let left = tx.fetch_optional::<Stock>(&now_left).await?.map_or(0, |row| row.stock);
+            let available = to_u32(left, "products.stock")?;
             return Ok(Attempt::Refused(OrderError::OutOfStock { product_id, available, requested: quantity }));
         }
         let unit_price_cents = to_u32(product.price_cents, "products.price_cents")?;

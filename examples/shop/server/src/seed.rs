@@ -33,9 +33,21 @@ const CHUNK: usize = 500;
 
 const ADJECTIVES: &[&str] =
     &["Amber", "Brass", "Cedar", "Copper", "Linen", "Marble", "Nordic", "Oak", "Rustic", "Slate", "Velvet", "Walnut"];
-const NOUNS: &[&str] =
-    &["Lamp", "Chair", "Table", "Shelf", "Rug", "Mirror", "Vase", "Clock", "Stool", "Desk", "Bench", "Planter"];
-const CATEGORIES: &[&str] = &["lighting", "seating", "tables", "storage", "decor"];
+/// Each kind of product with its category.
+const NOUNS: &[(&str, &str)] = &[
+    ("Lamp", "lighting"),
+    ("Lantern", "lighting"),
+    ("Chair", "seating"),
+    ("Stool", "seating"),
+    ("Bench", "seating"),
+    ("Table", "tables"),
+    ("Desk", "tables"),
+    ("Shelf", "storage"),
+    ("Cabinet", "storage"),
+    ("Rug", "decor"),
+    ("Mirror", "decor"),
+    ("Vase", "decor"),
+];
 
 /// A small linear congruential generator: reproducible data without a dependency.
 struct Sequence(u64);
@@ -130,14 +142,14 @@ async fn seed_products(tx: &mut Tx, count: u32, random: &mut Sequence, now: i64)
             .returning(Query::returning().columns([Products::Id, Products::PriceCents]))
             .to_owned();
         for &i in chunk {
-            let noun = random.pick(NOUNS.len());
-            let name = format!("{} {} No. {i}", ADJECTIVES[random.pick(ADJECTIVES.len())], NOUNS[noun]);
-            let description = format!("A {} for the home, made to last.", NOUNS[noun].to_lowercase());
+            let (noun, category) = NOUNS[random.pick(NOUNS.len())];
+            let name = format!("{} {noun} No. {i}", ADJECTIVES[random.pick(ADJECTIVES.len())]);
+            let description = format!("A {} for the home, made to last.", noun.to_lowercase());
             insert.values_panic([
                 name.clone().into(),
                 name.to_lowercase().into(),
                 description.into(),
-                CATEGORIES[noun % CATEGORIES.len()].into(),
+                category.into(),
                 (500 + random.next(50_000) as i64).into(),
                 (20 + random.next(200) as i64).into(),
                 now.into(),

@@ -1,0 +1,229 @@
+// The shop page in a real browser against a real shop: builds the page from src/ into a temporary
+// directory, starts the shop server binary on it (a fresh SQLite database, fast fulfilment),
+// and drives headless Chromium through sign-in, search, cart, checkout and the live order status.
+//
+//   SHOP_BIN        the server binary (default <repo>/target/debug/shop; `cargo build -p shop`)
+//   CHROMIUM_PATH   the browser (default /usr/bin/chromium; `apt-get install chromium`)
+//   ACCORD_REQUIRE_BROWSER=1   a missing browser fails the test instead of skipping it (CI)
+//
+// On a failure the page is saved to test-results/<test name>.png.
+
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { after, before, describe, test, type TestContext } from "node:test";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+const webDir = path.resolve(fileURLToPath(import.meta.url), "../../.."); // .test-build/test/ → web/
+const repoRoot = path.resolve(webDir, "../../..");
+const resultsDir = path.join(webDir, "test-results");
+const shopBin = process.env.SHOP_BIN ?? path.join(repoRoot, "target/debug/shop");
+const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const requireBrowser = process.env.ACCORD_REQUIRE_BROWSER === "1";
+const noBrowser = existsSync(chromiumPath) ? null : `no Chromium at ${chromiumPath}: apt-get install chromium (or set CHROMIUM_PATH)`;
+const skip = noBrowser !== null && !requireBrowser ? noBrowser : false;
+if (skip) console.log(`# skipping the browser test: ${skip}`);
+
+/** Polls `check` every 100 ms until it is true; fails with `what` after `timeoutMs`. */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+type RunningShop = { url: string; stop(): Promise<void>; output(): string };
+
+/** Starts the shop binary and waits (up to 60 s: it seeds the demo data first) for its address. */
+async function startShop(dir: string, webOut: string): Promise<RunningShop> {
+  if (!existsSync(shopBin)) assert.fail(`no shop server at ${shopBin}: run \`cargo build -p shop\` (or set SHOP_BIN)`);
+  const child = spawn(shopBin, [], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      PORT: "0",
+      DATABASE_URL: `sqlite://${path.join(dir, "shop.db")}`,
+      SHOP_FULFILMENT_STEP_MS: "300",
+      SHOP_WEB_DIR: webOut,
+      RUST_LOG: "warn",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const output = (): string => lines.join("\n");
+  child.stderr.on("data", (chunk: Buffer) => lines.push(...chunk.toString().trimEnd().split("\n")));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the shop did not say "listening on" within 60 s; its output:\n${output()}`)), 60_000);
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      lines.push(line);
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)\/rpc/.exec(line);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`the shop exited (${code}) before listening; its output:\n${output()}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(kill);
+    },
+  };
+}
+
+describe("the shop page in headless Chromium", { timeout: 180_000 }, () => {
+  let dir = "";
+  let shop: RunningShop | undefined;
+  let browser: Browser | undefined;
+
+  before(async () => {
+    if (skip) return;
+    if (noBrowser !== null) assert.fail(`${noBrowser}. (ACCORD_REQUIRE_BROWSER=1: this is a failure, not a skip.)`);
+    dir = mkdtempSync(path.join(tmpdir(), "shop-e2e-"));
+    const webOut = path.join(dir, "web");
+    execFileSync(process.execPath, [path.join(webDir, "build.mjs"), "--outdir", webOut], { stdio: "pipe" });
+    shop = await startShop(dir, webOut);
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await shop?.stop();
+    if (dir !== "") rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Runs `body` on a fresh page (empty storage); on failure saves a screenshot and the page's errors. */
+  async function withPage(t: TestContext, body: (page: Page, base: string, errors: string[]) => Promise<void>): Promise<void> {
+    assert.ok(browser && shop, "set up by before()");
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
+    page.on("console", (message) => {
+      if (message.type() === "error") errors.push(`console: ${message.text()}`);
+    });
+    try {
+      await body(page, shop.url, errors);
+    } catch (error) {
+      mkdirSync(resultsDir, { recursive: true });
+      const file = path.join(resultsDir, `${t.name.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "")}.png`);
+      try {
+        await page.screenshot({ path: file, fullPage: true });
+        console.log(`# screenshot of the failed page: ${file}`);
+      } catch (e) {
+        console.log(`# no screenshot: ${String(e)}`);
+      }
+      if (errors.length > 0) console.log(`# the page reported:\n${errors.map((e) => `#   ${e}`).join("\n")}`);
+      console.log(`# the shop's output:\n${shop.output().replace(/^/gm, "#   ")}`);
+      throw error;
+    } finally {
+      await context.close();
+    }
+  }
+
+  async function signIn(page: Page, email: string, password: string): Promise<void> {
+    await page.getByTestId("login-email").fill(email);
+    await page.getByTestId("login-password").fill(password);
+    await page.getByTestId("login-submit").click();
+  }
+
+  test("a wrong password shows the invalid-credentials message", { skip }, async (t) => {
+    await withPage(t, async (page, base) => {
+      await page.goto(base);
+      await signIn(page, "bob@example.com", "not-the-password");
+      const error = page.getByTestId("login-error");
+      await error.waitFor({ state: "visible" });
+      assert.equal(await error.textContent(), "Wrong email or password.");
+      assert.equal(await page.getByTestId("signed-in").isVisible(), false);
+      assert.equal(await page.getByTestId("login-form").isVisible(), true);
+    });
+  });
+
+  test("bob finds a lamp, checks out and watches the order get delivered live", { skip }, async (t) => {
+    await withPage(t, async (page, base, errors) => {
+      await page.goto(base);
+      await signIn(page, "bob@example.com", "password123");
+      await until("bob is signed in", async () => (await page.getByTestId("user-name").textContent()) === "Bob Builder");
+      await until("the order status subscription is live", async () => (await page.getByTestId("orders-live").getAttribute("data-state")) === "live");
+      const ordersList = page.getByTestId("orders-list");
+      await until("bob's orders are loaded", async () => (await ordersList.getAttribute("data-loaded")) === "true");
+      const ordersBefore = Number(await ordersList.getAttribute("data-total"));
+
+      // Search (debounced); every row is a lamp.
+      await page.getByTestId("search").fill("lamp");
+      const names = page.locator('[data-testid^="product-name-"]');
+      await until('the list shows only products named "lamp"', async () => {
+        const shown = await names.allTextContents();
+        return shown.length > 0 && shown.every((name) => /lamp/i.test(name));
+      });
+      assert.match((await page.getByTestId("page-info").textContent()) ?? "", /^1–\d+ of [\d,]+$/);
+
+      // The first lamp in stock: its detail, then into the cart.
+      const add = page.locator('[data-testid="product-list"] [data-testid^="add-to-cart-"]:not([disabled])').first();
+      const id = Number(((await add.getAttribute("data-testid")) ?? "").replace("add-to-cart-", ""));
+      assert.ok(Number.isInteger(id) && id > 0, "a lamp in stock");
+      const name = (await page.getByTestId(`product-name-${id}`).textContent()) ?? "";
+      await page.getByTestId(`product-name-${id}`).click();
+      await until("the product's detail is shown", async () => (await page.getByTestId("product-detail-name").textContent()) === name);
+      assert.notEqual((await page.getByTestId("product-detail-description").textContent()) ?? "", "");
+      await add.click();
+      const qty = page.getByTestId(`cart-qty-${id}`);
+      await until("the lamp is in the cart", async () => (await qty.textContent()) === "1");
+      await page.getByTestId(`cart-inc-${id}`).click();
+      await until("+ makes it 2", async () => (await qty.textContent()) === "2");
+      await page.getByTestId(`cart-dec-${id}`).click();
+      await until("- makes it 1 again", async () => (await qty.textContent()) === "1");
+      assert.equal(await page.getByTestId("cart-total").textContent(), await page.getByTestId(`product-price-${id}`).textContent());
+
+      // Check out with a double click: one order.
+      await page.getByTestId("checkout").dblclick();
+      const message = page.getByTestId("checkout-message");
+      await until("the checkout succeeds", async () => /^Order #\d+ placed/.test((await message.textContent()) ?? ""));
+      const orderId = Number(/^Order #(\d+)/.exec((await message.textContent()) ?? "")?.[1]);
+      const status = page.getByTestId(`order-status-${orderId}`);
+      await status.waitFor({ state: "visible" });
+      assert.match((await status.textContent()) ?? "", /^(placed|paid|shipped|delivered)$/);
+      assert.equal(await ordersList.locator(":scope > li").first().getAttribute("data-testid"), `order-${orderId}`, "the new order is on top");
+      assert.equal(await page.getByTestId(`order-items-${orderId}`).textContent(), `${name} × 1`);
+      assert.equal(await page.getByTestId(`order-${orderId}`).count(), 1);
+      await page.waitForTimeout(500); // a second order from the double click would have arrived by now
+      assert.equal(Number(await ordersList.getAttribute("data-total")), ordersBefore + 1, "the double click placed one order");
+      await page.getByTestId("cart-empty").waitFor({ state: "visible" });
+      mkdirSync(resultsDir, { recursive: true });
+      await page.screenshot({ path: path.join(resultsDir, "shop-after-checkout.png"), fullPage: true });
+
+      // Fulfilment moves the order every 300 ms; the page shows it without a reload.
+      await until(`order ${orderId} shows "delivered"`, async () => (await status.textContent()) === "delivered");
+      await page.screenshot({ path: path.join(resultsDir, "shop-delivered.png"), fullPage: true });
+      assert.deepEqual(errors, []);
+    });
+  });
+});
