@@ -409,9 +409,10 @@ var ProductsView = class {
     this.#detail.addEventListener("click", (event) => this.#onClick(event));
     cart.onChange(() => this.#render());
   }
-  /** Loads the current page again (stock changes after an order). */
-  reload() {
-    return this.load(this.#offset);
+  /** Loads the current page, and the open product's detail, again (stock changes after an order). */
+  async reload() {
+    const open = Number(this.#detail.dataset.productId);
+    await Promise.all([this.load(this.#offset), !this.#detail.hidden && open > 0 ? this.#showDetail(open) : void 0]);
   }
   /** Loads the page at `offset` for the current search; a newer load cancels an older one. */
   async load(offset) {

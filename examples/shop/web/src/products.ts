@@ -42,9 +42,10 @@ export class ProductsView {
     cart.onChange(() => this.#render());
   }
 
-  /** Loads the current page again (stock changes after an order). */
-  reload(): Promise<void> {
-    return this.load(this.#offset);
+  /** Loads the current page, and the open product's detail, again (stock changes after an order). */
+  async reload(): Promise<void> {
+    const open = Number(this.#detail.dataset.productId);
+    await Promise.all([this.load(this.#offset), !this.#detail.hidden && open > 0 ? this.#showDetail(open) : undefined]);
   }
 
   /** Loads the page at `offset` for the current search; a newer load cancels an older one. */
