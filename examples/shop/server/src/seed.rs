@@ -82,7 +82,8 @@ pub async fn seed(db: &Database, size: SeedSize) -> Result<(), DbError> {
     let user_ids = seed_users(&mut tx, size.users.max(2), &hash, now).await?;
     let products = seed_products(&mut tx, size.products.max(1), &mut random, now).await?;
     seed_orders(&mut tx, size.orders, &user_ids, &products, &mut random, now).await?;
-    tx.commit().await
+    tx.commit().await?;
+    db.analyze().await
 }
 
 #[derive(sqlx::FromRow)]

@@ -187,6 +187,17 @@ impl Database {
         conn.ping().await
     }
 
+    /// Refreshes the planner's statistics, e.g. after a bulk load: without them PostgreSQL
+    /// plans joins over freshly seeded tables as full scans (measured: 7.6 ms instead of 0.8 ms
+    /// for `orders.listMine`'s item query).
+    pub async fn analyze(&self) -> Result<(), DbError> {
+        match &self.inner.write {
+            Pool::Sqlite(p) => drop(sqlx::raw_sql("ANALYZE").execute(p).await?),
+            Pool::Postgres(p) => drop(sqlx::raw_sql("ANALYZE").execute(p).await?),
+        }
+        Ok(())
+    }
+
     /// Closes both pools.
     pub async fn close(&self) {
         self.inner.write.close().await;
