@@ -165,3 +165,25 @@ async fn queries_read_from_the_read_pool() {
     assert_eq!(write.expect("a mutation's connection writes"), 1);
     test.finish().await;
 }
+
+#[tokio::test]
+async fn an_exhausted_pool_answers_unavailable_not_a_hang() {
+    let Some(test) = start(Backend::Sqlite, Some(SMALL), |config| {
+        config.pool.max_connections = 1;
+        config.pool.acquire_timeout = std::time::Duration::from_millis(100);
+    })
+    .await
+    else {
+        return;
+    };
+    let shop = test.shop();
+    let held = shop.db.read().await.expect("the only read connection");
+    let started = std::time::Instant::now();
+    let cx = Cx::new().with_extension(Kind::Query);
+    let refused = shop.catalog.list(&cx, shop_api::ProductQuery::default()).await.expect_err("no connection");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "gave up after the acquire timeout");
+    assert_eq!(refused.as_rpc_error().and_then(accord::RpcError::framework_code), Some(FrameworkCode::Unavailable));
+    drop(held);
+    assert!(shop.catalog.list(&cx, shop_api::ProductQuery::default()).await.is_ok(), "works again");
+    test.finish().await;
+}
