@@ -15,6 +15,8 @@
 //! then `accord::Validate`. Where the views do disagree, the values are listed in
 //! `known_disagreements`, whose test fails once a disagreement goes away.
 
+// The todos example's test helpers (repository root, tsc, commands): the same for every API crate.
+#[path = "../../../todos/api/tests/support/mod.rs"]
 mod support;
 
 use std::collections::BTreeMap;

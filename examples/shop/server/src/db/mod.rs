@@ -192,8 +192,8 @@ impl Database {
     /// for `orders.listMine`'s item query).
     pub async fn analyze(&self) -> Result<(), DbError> {
         match &self.inner.write {
-            Pool::Sqlite(p) => drop(sqlx::raw_sql("ANALYZE").execute(p).await?),
-            Pool::Postgres(p) => drop(sqlx::raw_sql("ANALYZE").execute(p).await?),
+            Pool::Sqlite(p) => sqlx::raw_sql("ANALYZE").execute(p).await.map(|_| ())?,
+            Pool::Postgres(p) => sqlx::raw_sql("ANALYZE").execute(p).await.map(|_| ())?,
         }
         Ok(())
     }

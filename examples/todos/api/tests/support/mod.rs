@@ -1,5 +1,6 @@
-//! Shared by the drift and agreement tests: the repository root, the TypeScript compiler from the
-//! repository's `node_modules`, and running commands with readable failures.
+//! Shared by the drift and agreement tests (of this crate, and of `shop-api` through `#[path]`):
+//! the repository root, the TypeScript compiler from the repository's `node_modules`, and running
+//! commands with readable failures.
 
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
