@@ -102,11 +102,17 @@ where
     }
 }
 
-/// How to regenerate: the `cargo run` line when cargo tells us the package.
+/// How to regenerate: the `cargo run` line when cargo tells us the package (the binary's name is
+/// this executable's, so an API crate may call its binary anything).
 fn hint(out: Option<&PathBuf>) -> String {
     let out = out.map(|dir| format!(" --out {}", dir.display())).unwrap_or_default();
+    let bin = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.file_stem().map(|stem| stem.to_string_lossy().into_owned()))
+        .filter(|stem| !stem.is_empty())
+        .unwrap_or_else(|| "bindings".to_owned());
     match std::env::var("CARGO_PKG_NAME") {
-        Ok(package) if !package.is_empty() => format!("run: cargo run -p {package} --bin bindings -- generate{out}"),
+        Ok(package) if !package.is_empty() => format!("run: cargo run -p {package} --bin {bin} -- generate{out}"),
         _ => format!("run the bindings binary with `generate{out}` to update them"),
     }
 }

@@ -14,17 +14,19 @@
 //! (`minLength`, `minimum`, `format`, ...): so the serde view here is the server's, decoding and
 //! then `accord::Validate`. Where the views do disagree, the values are listed in
 //! `known_disagreements`, whose test fails once a disagreement goes away.
+//!
+//! The checks are shared with the todos example (`support/agreement.rs`); this file holds what is
+//! the shop API's own: its wire types, their values, the TypeScript-only controls, the serde view
+//! with its rules and the known disagreements.
 
-// The todos example's test helpers (repository root, tsc, commands): the same for every API crate.
+// The todos example's test helpers (repository root, tsc, commands, the agreement checks): the same
+// for every API crate.
 #[path = "../../../todos/api/tests/support/mod.rs"]
 mod support;
 
-use std::collections::BTreeMap;
-use std::fmt::Debug;
 use std::path::PathBuf;
 
-use accord::{Api, I53, ProcedureError, RpcError, Validate};
-use serde::Serialize;
+use accord::{Api, I53, Validate};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use shop_api::{
@@ -33,7 +35,9 @@ use shop_api::{
     ProductQuery, ProductsApi, Session, User,
 };
 
-use support::{code, describe, read, write};
+use support::agreement::{
+    self, Sample, SerdeView, TWO_POW_32, TWO_POW_53, Wrong, error, of, sent, with, without, wrong, wrong_error,
+};
 
 /// Every wire type of the API, as named in `types.ts` and `components.schemas`.
 const TYPES: &[&str] = &[
@@ -60,71 +64,19 @@ const TYPES: &[&str] = &[
     "User",
 ];
 
-/// Decodes a JSON value with serde; `Err` says why it did not decode (as expected).
-type Decode = Box<dyn Fn(&Value) -> Result<(), String>>;
-
-/// A JSON value of a wire type that every view must accept.
-struct Sample {
-    ty: &'static str,
-    json: Value,
-    /// Decodes `json` with serde and checks its rules; `Err` when it does not decode (back to the
-    /// value it came from) or breaks a rule.
-    serde: Decode,
-}
-
-/// `value` as serde writes it; serde must read it back as `value`, and it must keep its rules.
-fn of<T>(ty: &'static str, value: T) -> Sample
-where
-    T: Serialize + DeserializeOwned + Validate + PartialEq + Debug + 'static,
-{
-    let json = serde_json::to_value(&value).unwrap_or_else(|e| panic!("serialize {value:?}: {e}"));
-    let serde = Box::new(move |json: &Value| match decode::<T>(json) {
-        Ok(back) if back == value => Ok(()),
-        Ok(back) => Err(format!("decoded as {back:?}, not {value:?}")),
-        Err(e) => Err(e),
-    });
-    Sample { ty, json, serde }
-}
-
-/// A domain error as its `error.data` (without `requestId`), which must come back as `error`
-/// through `ProcedureError::from_rpc_error`.
-fn error<E>(ty: &'static str, error: E) -> Sample
-where
-    E: ProcedureError + Clone + PartialEq + Debug,
-{
-    let rpc = error.clone().into_rpc_error();
-    let mut data = rpc.data.clone().unwrap_or_else(|| panic!("{error:?} has no data"));
-    data.as_object_mut().expect("error data is an object").remove("requestId");
-    let serde = Box::new(move |json: &Value| {
-        let back = E::from_rpc_error(RpcError { data: Some(json.clone()), ..rpc.clone() });
-        if back == error { Ok(()) } else { Err(format!("decoded as {back:?}, not {error:?}")) }
-    });
-    Sample { ty, json: data, serde }
-}
-
-/// JSON that serde does not write but a TypeScript client may send (optional fields left out,
-/// `null` for `None`): every view must accept it too.
-fn sent<T: DeserializeOwned + Validate + Debug>(ty: &'static str, json: Value) -> Sample {
-    Sample { ty, json, serde: Box::new(|json: &Value| decode::<T>(json).map(drop)) }
-}
-
 /// What the server does with an input: decode it with serde, then check the type's rules
 /// (`accord::Validate`, a no-op for a type without `#[garde(...)]` rules).
-fn decode<T: DeserializeOwned + Validate + Debug>(json: &Value) -> Result<T, String> {
-    let value: T = serde_json::from_value(json.clone()).map_err(|e| e.to_string())?;
-    match value.validate() {
-        Ok(()) => Ok(value),
-        Err(violations) => {
-            let violations: Vec<String> = violations.iter().map(ToString::to_string).collect();
-            Err(format!("breaks its rules: {}", violations.join("; ")))
+impl<T: DeserializeOwned + Validate> SerdeView for T {
+    fn decode(json: &Value) -> Result<T, String> {
+        let value: T = agreement::from_json(json)?;
+        match value.validate() {
+            Ok(()) => Ok(value),
+            Err(violations) => {
+                let violations: Vec<String> = violations.iter().map(ToString::to_string).collect();
+                Err(format!("breaks its rules: {}", violations.join("; ")))
+            }
         }
     }
-}
-
-fn decode_error<E: ProcedureError>(json: &Value) -> Result<E, String> {
-    let rpc = RpcError { code: 1000, message: "m".into(), data: Some(json.clone()) };
-    let error = E::from_rpc_error(rpc);
-    if error.as_rpc_error().is_some() { Err("not a domain error".into()) } else { Ok(error) }
 }
 
 fn samples() -> Vec<Sample> {
@@ -325,42 +277,6 @@ fn samples() -> Vec<Sample> {
         error("OrderError", OrderError::OutOfStock { product_id: 0, available: u32::MAX, requested: 0 }),
     ]
 }
-
-/// A JSON value that serde (or the type's rules) and the schema must reject; TypeScript too when
-/// `ts` is set (some wrong values, like an integer past 2^53 or a string too short, are plain
-/// `number`s and `string`s to TypeScript).
-struct Wrong {
-    ty: &'static str,
-    json: Value,
-    why: &'static str,
-    serde: fn(&Value) -> Result<(), String>,
-    ts: bool,
-}
-
-fn wrong<T: DeserializeOwned + Validate + Debug>(ty: &'static str, why: &'static str, ts: bool, json: Value) -> Wrong {
-    Wrong { ty, json, why, serde: |json| decode::<T>(json).map(drop), ts }
-}
-
-fn wrong_error<E: ProcedureError>(ty: &'static str, why: &'static str, ts: bool, json: Value) -> Wrong {
-    Wrong { ty, json, why, serde: |json| decode_error::<E>(json).map(drop), ts }
-}
-
-/// `json` with `key` set to `value`.
-fn with(json: &Value, key: &str, value: Value) -> Value {
-    let mut json = json.clone();
-    json[key] = value;
-    json
-}
-
-/// `json` without `key`.
-fn without(json: &Value, key: &str) -> Value {
-    let mut json = json.clone();
-    json.as_object_mut().expect("an object").remove(key);
-    json
-}
-
-const TWO_POW_53: i64 = 9_007_199_254_740_992;
-const TWO_POW_32: u64 = 4_294_967_296;
 
 fn wrong_values() -> Vec<Wrong> {
     let user = json!({"id": 1, "email": "a@example.com", "name": "A", "isAdmin": false});
@@ -701,76 +617,45 @@ fn emitted_dir() -> PathBuf {
 }
 
 /// Validators for every wire type against the emitted `openrpc.json`, draft 7.
-fn validators() -> BTreeMap<&'static str, jsonschema::Validator> {
-    let openrpc: Value =
-        serde_json::from_str(&read(&emitted_dir().join("openrpc.json"))).expect("openrpc.json is JSON");
-    let components = &openrpc["components"];
-    let emitted: Vec<&String> = components["schemas"].as_object().expect("components.schemas").keys().collect();
+fn validators() -> agreement::Validators {
+    let openrpc = agreement::openrpc(&emitted_dir());
+    let emitted: Vec<&String> =
+        openrpc["components"]["schemas"].as_object().expect("components.schemas").keys().collect();
     assert_eq!(emitted, TYPES, "TYPES should list every schema in openrpc.json");
-    TYPES
-        .iter()
-        .map(|&ty| {
-            assert!(components["schemas"][ty].is_object(), "openrpc.json has no components.schemas.{ty}");
-            let schema = json!({"$ref": format!("#/components/schemas/{ty}"), "components": components});
-            let validator = jsonschema::options()
-                .with_draft(jsonschema::Draft::Draft7)
-                .build(&schema)
-                .unwrap_or_else(|e| panic!("the schema of {ty} does not compile: {e}"));
-            (ty, validator)
-        })
-        .collect()
+    agreement::validators(&openrpc, TYPES)
 }
+
+/// Wrong values on the TypeScript side only: a literal with a field the type lacks, a missing `code`.
+const TS_CONTROLS: &[(&str, &str)] = &[
+    (
+        "a field NewAccount does not have",
+        "export const extra: NewAccount = \
+         { email: \"a@example.com\", name: \"A\", password: \"12345678\", admin: true };",
+    ),
+    ("an error without its code", "export const uncoded: OrderError = { id: 1 };"),
+];
 
 /// The emitted files are what the current Rust types generate (else this test compares stale
 /// files and its failures would mislead).
 #[test]
 fn emitted_bindings_are_current() {
     let apis = [AuthApi::description(), ProductsApi::description(), OrdersApi::description()];
-    let bindings = accord_bindings::generate(&apis).expect("generate the bindings");
-    let report = bindings.check(emitted_dir()).expect("read the emitted bindings");
-    assert!(
-        report.is_clean(),
-        "{report}the emitted bindings are stale: cargo run -p shop-api --bin bindings -- generate"
-    );
+    agreement::assert_bindings_current(&apis, &emitted_dir(), "shop-bindings");
 }
 
 #[test]
 fn samples_cover_every_wire_type() {
-    let samples = samples();
-    for ty in TYPES {
-        assert!(samples.iter().any(|s| s.ty == *ty), "no sample of {ty}");
-        assert!(wrong_values().iter().any(|w| w.ty == *ty), "no wrong value of {ty}");
-    }
+    agreement::assert_covered(TYPES, &samples(), &wrong_values());
 }
 
 #[test]
 fn serde_and_the_schema_accept_every_sample() {
-    let validators = validators();
-    let mut failures = Vec::new();
-    for sample in samples() {
-        if let Err(e) = (sample.serde)(&sample.json) {
-            failures.push(format!("serde: {} {}: {e}", sample.ty, sample.json));
-        }
-        for error in validators[sample.ty].iter_errors(&sample.json) {
-            failures.push(format!("schema: {} {}: {error} at {}", sample.ty, sample.json, error.instance_path()));
-        }
-    }
-    assert!(failures.is_empty(), "views disagree:\n{}", failures.join("\n"));
+    agreement::assert_accepted(&validators(), &samples());
 }
 
 #[test]
 fn serde_and_the_schema_reject_every_wrong_value() {
-    let validators = validators();
-    let mut failures = Vec::new();
-    for wrong in wrong_values() {
-        if (wrong.serde)(&wrong.json).is_ok() {
-            failures.push(format!("serde accepts {} with {}: {}", wrong.ty, wrong.why, wrong.json));
-        }
-        if validators[wrong.ty].is_valid(&wrong.json) {
-            failures.push(format!("the schema accepts {} with {}: {}", wrong.ty, wrong.why, wrong.json));
-        }
-    }
-    assert!(failures.is_empty(), "views disagree:\n{}", failures.join("\n"));
+    agreement::assert_rejected(&validators(), &wrong_values());
 }
 
 #[test]
@@ -794,70 +679,10 @@ fn known_disagreements_are_still_there() {
 
 #[test]
 fn typescript_accepts_every_sample_and_rejects_wrong_values() {
-    let Some(tsc) = support::tsc("agreement test", false) else { return };
-    let tmp = tempfile::Builder::new().prefix("accord-agreement-").tempdir().expect("create a temp dir");
-    let dir = tmp.path();
-    support::copy_dir(&emitted_dir(), &dir.join("api"));
-    write(&dir.join("package.json"), "{ \"type\": \"module\" }\n");
-    write(
-        &dir.join("tsconfig.json"),
-        serde_json::to_string_pretty(&json!({
-            "compilerOptions": {
-                "target": "ES2022", "lib": ["ES2022"], "types": [],
-                "module": "NodeNext", "moduleResolution": "NodeNext", "noEmit": true,
-                "strict": true, "exactOptionalPropertyTypes": true, "noUncheckedIndexedAccess": true,
-                "verbatimModuleSyntax": true, "skipLibCheck": false,
-            },
-            "files": ["samples.ts"],
-        }))
-        .expect("serialize tsconfig"),
-    );
-    let source = samples_ts();
-    write(&dir.join("samples.ts"), &source);
-
-    let output = tsc.run(dir, &["--pretty", "false", "-p", "tsconfig.json"]);
-    if code(&output) != 0 {
-        // Show the sample lines tsc complains about next to its messages.
-        let lines: Vec<&str> = source.lines().collect();
-        let cited: Vec<String> = support::text(&output)
-            .lines()
-            .filter_map(|l| l.strip_prefix("samples.ts(")?.split(',').next()?.parse::<usize>().ok())
-            .filter_map(|n| {
-                let line = lines.get(n - 1)?;
-                // An unused `@ts-expect-error` is reported on the comment: show the value below it.
-                let next = lines.get(n).filter(|_| line.starts_with("// @ts-expect-error"));
-                Some(format!("line {n}: {line}{}", next.map(|l| format!("\n          {l}")).unwrap_or_default()))
-            })
-            .collect();
-        panic!("TypeScript disagrees with serde:\n{}\n--- cited lines\n{}", describe(&output), cited.join("\n"));
-    }
-}
-
-/// One `const` per sample (which must type-check) and per wrong value TypeScript can reject (each
-/// under `@ts-expect-error`, so tsc fails if one stops being an error), known disagreements
-/// included: TypeScript sides with the schema on those.
-fn samples_ts() -> String {
-    let mut out = format!(
-        "// Written by examples/shop/api/tests/agreement.rs: what serde writes must type-check.\n\
-         import type {{ {} }} from \"./api/index.js\";\n\n",
-        TYPES.join(", ")
-    );
-    for (i, sample) in samples().iter().enumerate() {
-        out.push_str(&format!("export const sample_{i}: {} = {};\n", sample.ty, sample.json));
-    }
-    out.push('\n');
-    let disagreements = known_disagreements().into_iter().map(|d| d.wrong);
-    for (i, wrong) in wrong_values().into_iter().chain(disagreements).filter(|w| w.ts).enumerate() {
-        out.push_str(&format!("// @ts-expect-error {}\n", wrong.why));
-        out.push_str(&format!("export const wrong_{i}: {} = {};\n", wrong.ty, wrong.json));
-    }
-    // Controls on the TypeScript side only: a literal with a field the type lacks, a missing `code`.
-    out.push_str("// @ts-expect-error a field NewAccount does not have\n");
-    out.push_str(
-        "export const extra: NewAccount = \
-         { email: \"a@example.com\", name: \"A\", password: \"12345678\", admin: true };\n",
-    );
-    out.push_str("// @ts-expect-error an error without its code\n");
-    out.push_str("export const uncoded: OrderError = { id: 1 };\n");
-    out
+    // Known disagreements included: TypeScript sides with the schema on those.
+    let mut wrongs = wrong_values();
+    wrongs.extend(known_disagreements().into_iter().map(|d| d.wrong));
+    let by = "examples/shop/api/tests/agreement.rs";
+    let source = agreement::samples_ts(by, TYPES, &samples(), &wrongs, TS_CONTROLS);
+    agreement::assert_typescript_accepts(&emitted_dir(), &source);
 }

@@ -1,9 +1,11 @@
 //! Shared by the drift and agreement tests (of this crate, and of `shop-api` through `#[path]`):
-//! the repository root, the TypeScript compiler from the repository's `node_modules`, and running
-//! commands with readable failures.
+//! the repository root, the TypeScript compiler from the repository's `node_modules`, running
+//! commands with readable failures, and the agreement tests' machinery ([`agreement`]).
 
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
+
+pub mod agreement;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! Generates or checks the shop's TypeScript bindings and OpenRPC document.
 //!
-//! `cargo run -p shop-api --bin bindings -- generate` writes them into `examples/shop/web/src/api/`;
-//! `cargo run -p shop-api --bin bindings -- check` exits 4 when they are stale.
+//! `cargo run -p shop-api --bin shop-bindings -- generate` writes them into `examples/shop/web/src/api/`;
+//! `cargo run -p shop-api --bin shop-bindings -- check` exits 4 when they are stale.
 //! No server, runtime or database is involved: the descriptions are static.
 
 use accord::Api;
