@@ -77,6 +77,13 @@ impl Catalog {
         let row = conn.fetch_optional::<ProductRow>(&select).await.map_err(Load::Db)?;
         row.ok_or(Load::NotFound)?.to_wire().map_err(Load::Db)
     }
+
+    /// Drops cached products whose stock or price changed elsewhere (e.g. by a checkout).
+    pub async fn forget(&self, ids: impl IntoIterator<Item = u32>) {
+        for id in ids {
+            self.cache.invalidate(&id).await;
+        }
+    }
 }
 
 /// The `WHERE` of `products.list`, shared by its count and its page.
@@ -163,14 +170,5 @@ impl Products for Catalog {
         // before the commit can still land in the cache; the TTL bounds how long it stays.
         self.cache.invalidate(&patch.id).await;
         Ok(row.ok_or(ProductError::NotFound { id: patch.id })?.to_wire()?)
-    }
-}
-
-impl Catalog {
-    /// Drops cached products whose stock or price changed elsewhere (e.g. by a checkout).
-    pub async fn forget(&self, ids: impl IntoIterator<Item = u32>) {
-        for id in ids {
-            self.cache.invalidate(&id).await;
-        }
     }
 }
