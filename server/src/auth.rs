@@ -1,6 +1,12 @@
 //! Authentication: a pluggable [`Authenticator`] turns an HTTP request (or a WebSocket's
 //! upgrade request) into an [`Identity`], once per request or connection, never per call.
 //!
+//! A WebSocket is re-authenticated every
+//! [`Limits::reauthenticate_every`](crate::Limits::reauthenticate_every) (default 5 s) with its
+//! upgrade request, and an identity given an expiry (`Identity::with_expiry`) ends at that
+//! instant: a session revoked or expired while the socket stays open stops working within that
+//! bound, its calls answered `UNAUTHENTICATED` and the subscriptions opened with it ended.
+//!
 //! Whether a procedure needs an identity is declared in the trait (`#[query(authenticated)]`)
 //! and enforced by the call pipeline, so it holds for batch entries and WebSocket calls too.
 //! Finer checks (roles, ownership) belong in the procedure: `cx.require_identity()?` and a
@@ -9,7 +15,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use accord::{Identity, RpcError};
+use accord::{FrameworkCode, Identity, RpcError};
 
 /// Recognises callers.
 ///
@@ -53,6 +59,25 @@ pub(crate) enum Authentication {
 type AuthFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Identity>, RpcError>> + Send + 'a>>;
 
 /// Object-safe form of [`Authenticator`], so the server can hold any one behind an `Arc`.
+/// The error calls get once the identity they ran as is gone.
+pub(crate) fn revoked() -> RpcError {
+    RpcError::framework(FrameworkCode::Unauthenticated, "the session ended (signed out, revoked or expired); sign in again")
+}
+
+/// Runs the authenticator (if any) on a request; an identity already expired is refused.
+pub(crate) async fn authenticate(
+    authenticator: Option<&dyn DynAuthenticator>,
+    request: &http::request::Parts,
+) -> Authentication {
+    let Some(authenticator) = authenticator else { return Authentication::Anonymous };
+    match authenticator.authenticate_boxed(request).await {
+        Ok(Some(identity)) if identity.is_expired() => Authentication::Refused(revoked()),
+        Ok(Some(identity)) => Authentication::Authenticated(identity),
+        Ok(None) => Authentication::Anonymous,
+        Err(error) => Authentication::Refused(error),
+    }
+}
+
 pub(crate) trait DynAuthenticator: Send + Sync + 'static {
     fn authenticate_boxed<'a>(&'a self, request: &'a http::request::Parts) -> AuthFuture<'a>;
 }

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use crate::rate_limit::RateLimit;
 
-/// Server-wide limits.
+/// Server-wide limits and connection timeouts. Each protects against something a client can
+/// do; the README's table says what.
 #[derive(Clone, Debug)]
 pub struct Limits {
     pub(crate) max_request_body_bytes: u32,
@@ -16,6 +17,13 @@ pub struct Limits {
     pub(crate) batch_concurrency: usize,
     pub(crate) max_in_flight: usize,
     pub(crate) max_subscriptions_per_connection: u32,
+    pub(crate) max_calls_per_connection: usize,
+    pub(crate) header_read_timeout: Duration,
+    pub(crate) body_read_timeout: Duration,
+    pub(crate) keep_alive_timeout: Duration,
+    pub(crate) ws_ping_interval: Duration,
+    pub(crate) ws_idle_timeout: Duration,
+    pub(crate) reauthenticate_every: Duration,
 }
 
 impl Default for Limits {
@@ -28,6 +36,13 @@ impl Default for Limits {
             batch_concurrency: 16,
             max_in_flight: 1024,
             max_subscriptions_per_connection: 256,
+            max_calls_per_connection: 64,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            keep_alive_timeout: Duration::from_secs(60),
+            ws_ping_interval: Duration::from_secs(20),
+            ws_idle_timeout: Duration::from_secs(60),
+            reauthenticate_every: Duration::from_secs(5),
         }
     }
 }
@@ -45,8 +60,9 @@ impl Limits {
         self
     }
 
-    /// Open connections (HTTP keep-alive and WebSocket) at once (default 1024); more are closed
-    /// as soon as they are accepted.
+    /// Open connections (HTTP keep-alive and WebSocket) at once (default 1024). A newcomer
+    /// beyond it closes the oldest idle HTTP connection to make room, or waits (unread, in the
+    /// accept queue) up to `header_read_timeout` for one to close, then is dropped.
     pub fn max_connections(mut self, connections: usize) -> Self {
         self.max_connections = connections.max(1);
         self
@@ -71,9 +87,60 @@ impl Limits {
         self
     }
 
-    /// Open subscriptions per WebSocket connection (default 256).
+    /// Open subscriptions per WebSocket connection (default 256); more are refused with
+    /// `OVERLOADED` (`data.limit`).
     pub fn max_subscriptions_per_connection(mut self, subscriptions: u32) -> Self {
         self.max_subscriptions_per_connection = subscriptions.max(1);
+        self
+    }
+
+    /// Messages of one WebSocket being answered at once (default 64). Beyond it the server
+    /// stops reading that socket until one finishes, so a flooding client gets backpressure.
+    pub fn max_calls_per_connection(mut self, calls: usize) -> Self {
+        self.max_calls_per_connection = calls.max(1);
+        self
+    }
+
+    /// How long a request's head (request line and headers) may take to arrive, from its
+    /// first byte (default 10 s; nginx's `client_header_timeout` is 60 s). A connection still
+    /// sending a head after it is closed.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How long a request's body may take to arrive (default 30 s). Slower bodies are answered
+    /// `408` with a `TIMEOUT` error and their connection closed.
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How long an HTTP keep-alive connection may wait for its next request (default 60 s;
+    /// nginx's `keepalive_timeout` is 75 s).
+    pub fn keep_alive_timeout(mut self, timeout: Duration) -> Self {
+        self.keep_alive_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How often the server pings each WebSocket (default 20 s).
+    pub fn ws_ping_interval(mut self, interval: Duration) -> Self {
+        self.ws_ping_interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// A WebSocket that sends nothing (not even a pong) for this long is closed with 1001
+    /// (default 60 s: three pings unanswered).
+    pub fn ws_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.ws_idle_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How often an open WebSocket's credentials are checked again with the authenticator
+    /// (default 5 s): the bound on how long a revoked session keeps working on a socket
+    /// opened before (an identity's own expiry is checked on every call).
+    pub fn reauthenticate_every(mut self, interval: Duration) -> Self {
+        self.reauthenticate_every = interval.max(Duration::from_millis(10));
         self
     }
 }
@@ -105,7 +172,8 @@ impl Policy {
         self
     }
 
-    /// Calls per caller (identity, else API key, else client IP) per window.
+    /// Calls per caller per window; the limit's [`CallerKey`](crate::rate_limit::CallerKey)
+    /// says whether a caller is its address, its identity, or both.
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = Some(limit);
         self

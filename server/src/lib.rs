@@ -1,6 +1,6 @@
 //! Serves Accord procedures over JSON-RPC 2.0: HTTP `POST /rpc` and WebSocket `/rpc` on one
-//! port, built on jsonrpsee and tokio, behind one middleware stack that every call goes
-//! through (single, batched, or on a WebSocket):
+//! port, on tokio (hyper's HTTP/1 server, tokio-tungstenite), behind one middleware stack that
+//! every call goes through (single, batched, or on a WebSocket):
 //!
 //! request id → authentication → rate limits → in-flight limits → deadline and panic guard →
 //! metrics and access log. Beside `/rpc` the same port serves `/healthz`, `/readyz` and
@@ -33,30 +33,34 @@
 
 mod access_log;
 mod auth;
+mod body;
+mod caller;
+mod client_address;
 mod config;
-mod connection;
-mod error_object;
+mod connections;
+mod dispatch;
 mod health;
-mod http_context;
+mod listener;
 mod logging;
 mod metrics;
-mod module;
 mod pipeline;
+mod protocol;
 pub mod rate_limit;
 mod request_id;
-mod routes;
 mod server;
+mod service;
 mod shutdown;
 mod static_files;
+mod websocket;
 
 pub use access_log::AccessLog;
 pub use auth::Authenticator;
+pub use client_address::ClientAddress;
 pub use config::{Limits, Policy};
-pub use error_object::to_error_object;
-pub use http_context::{API_KEY_HEADER, TIMEOUT_HEADER};
+pub use ipnet::IpNet;
 pub use logging::{LogFormat, init_logging};
 pub use metrics::Metrics;
-pub use rate_limit::{OnBackendError, RateLimit, RateLimitBackend, RedisBackend};
+pub use rate_limit::{CallerKey, OnBackendError, RateLimit, RateLimitBackend, RedisBackend};
 pub use request_id::REQUEST_ID_HEADER;
-pub use routes::RPC_PATH;
 pub use server::{DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, RunningServer, ServeError, Server, ServerBuilder};
+pub use service::{RPC_PATH, TIMEOUT_HEADER};

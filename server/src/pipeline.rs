@@ -1,35 +1,28 @@
-//! The per-call middleware: one jsonrpsee `RpcServiceT` that every call goes through, whether
-//! it came alone over HTTP, inside a batch, or over a WebSocket.
+//! The per-call middleware: every call goes through [`Pipeline::call`], whether it came alone
+//! over HTTP, inside a batch, or on a WebSocket; batches fan out to it entry by entry
+//! (`dispatch`), so no concern can be skipped by batching.
 //!
 //! Order: method lookup → request id → transport check → authentication → rate limits →
-//! in-flight limits → deadline + panic guard around the handler → metrics and access log.
-//!
-//! Why one service instead of a tower stack per concern: jsonrpsee's `batch()` does not go
-//! through `call()`, so each layer would have to re-implement batching or be bypassed by it.
-//! Here `batch()` fans the entries out to the very same `handle()` that `call()` uses (run
-//! concurrently, bounded), so no concern can be skipped by batching. Each concern still lives
-//! in its own module (`auth`, `rate_limit`, `metrics`, `access_log`...); this file only orders
-//! them.
+//! in-flight limits → deadline + panic guard around the handler → metrics and access log. A
+//! cheap refusal (auth, rate limit) never costs an in-flight slot or a handler run.
 
 use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use accord::{Deadline, FrameworkCode, Identity, Kind, RequestId, RpcError};
-use futures_util::{FutureExt, StreamExt};
-use jsonrpsee::core::middleware::{Batch, BatchEntry, BatchEntryErr, Notification, RpcServiceT};
-use jsonrpsee::core::server::{BatchResponseBuilder, MethodResponse};
-use jsonrpsee::types::{Id, Request};
+use accord::{Cx, Deadline, FrameworkCode, Handler, Identity, ItemStream, Kind, RequestId, RpcError};
+use futures_util::FutureExt;
+use serde_json::value::RawValue;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
 use crate::access_log::{AccessLog, CallRecord};
-use crate::auth::Authentication;
-use crate::error_object::{to_error_object, with_request_id};
-use crate::http_context::{Caller, RequestedTimeout, WebSocket};
+use crate::auth::{self, Authentication};
+use crate::caller::{Caller, Transport};
 use crate::metrics::ProcedureMetrics;
-use crate::rate_limit::{Decision, RateLimiter};
+use crate::protocol::Call;
+use crate::rate_limit::{CallerKey, Decision, RateLimiter};
 use crate::request_id;
 
 /// The rate-limit rule id of the server-wide (all procedures) limit.
@@ -37,232 +30,186 @@ pub(crate) const GLOBAL_RULE: &str = "*";
 
 /// Everything the pipeline knows about one procedure, resolved at start-up.
 pub(crate) struct Procedure {
+    pub name: &'static str,
     pub kind: Kind,
     pub authenticated: bool,
     pub timeout: Duration,
     pub in_flight: Option<Arc<Semaphore>>,
-    pub rate_limited: bool,
+    /// How the procedure's own rate limit (rule id = its name) keys callers, if it has one.
+    pub rate_limit: Option<CallerKey>,
     pub metrics: ProcedureMetrics,
     /// The procedure's domain error codes, to label outcomes without allocating.
     pub codes: &'static [accord::ErrorCase],
+    pub handler: Handler,
 }
 
 /// State shared by every call of a server.
-pub(crate) struct Shared {
+pub(crate) struct Pipeline {
     pub procedures: HashMap<&'static str, Procedure>,
+    /// `<subscription>.unsubscribe` method names.
     pub unsubscribe: HashSet<&'static str>,
     pub in_flight: Arc<Semaphore>,
     pub rate_limiter: Option<RateLimiter>,
-    pub global_rate_limit: bool,
+    /// How the server-wide rate limit keys callers, if there is one.
+    pub global_rate_limit: Option<CallerKey>,
     pub access_log: AccessLog,
-    pub batch_concurrency: usize,
-    pub max_response_bytes: usize,
 }
 
-#[derive(Clone)]
-pub(crate) struct PipelineLayer(pub Arc<Shared>);
-
-impl<S> tower::Layer<S> for PipelineLayer {
-    type Service = Pipeline<S>;
-    fn layer(&self, inner: S) -> Self::Service {
-        Pipeline { inner, shared: self.0.clone() }
-    }
+/// What a call came to.
+pub(crate) enum Outcome {
+    /// A query's or mutation's answer (or any call's error).
+    Answer(Result<Box<RawValue>, RpcError>),
+    /// A subscription that opened: its items are forwarded on the WebSocket.
+    Subscribed(Opened),
 }
 
-/// What the pipeline wraps: jsonrpsee's own RPC service (answering with `MethodResponse`s).
-pub(crate) trait Inner:
-    RpcServiceT<MethodResponse = MethodResponse, NotificationResponse = MethodResponse, BatchResponse = MethodResponse>
-    + Clone
-    + Send
-    + Sync
-    + 'static
-{
+/// An open subscription, before its first item.
+pub(crate) struct Opened {
+    pub method: &'static str,
+    pub items: ItemStream,
+    /// The subscribe call's request id: its closing error carries it.
+    pub request_id: RequestId,
+    /// The identity it was opened with: it ends when that identity does.
+    pub identity: Option<Identity>,
 }
 
-impl<S> Inner for S where
-    S: RpcServiceT<
-            MethodResponse = MethodResponse,
-            NotificationResponse = MethodResponse,
-            BatchResponse = MethodResponse,
-        > + Clone
-        + Send
-        + Sync
-        + 'static
-{
+/// What running the handler produced.
+enum Ran {
+    Answer(Box<RawValue>),
+    Items(ItemStream),
 }
 
-#[derive(Clone)]
-pub(crate) struct Pipeline<S> {
-    inner: S,
-    shared: Arc<Shared>,
-}
-
-impl<S: Inner> RpcServiceT for Pipeline<S> {
-    type MethodResponse = MethodResponse;
-    type NotificationResponse = MethodResponse;
-    type BatchResponse = MethodResponse;
-
-    fn call<'a>(&self, request: Request<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
-        let this = self.clone();
-        async move { this.handle(request, None).await }
-    }
-
-    fn batch<'a>(&self, batch: Batch<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
-        let this = self.clone();
-        async move {
-            let size = batch.len();
-            let concurrency = this.shared.batch_concurrency;
-            // `buffered` keeps the answers in request order while running up to `concurrency`
-            // entries at once. (Futures are built in a loop, not a closure: a closure here
-            // trips rustc's higher-ranked `Send` check on the borrowed entries.)
-            let mut entries = Vec::with_capacity(size);
-            for entry in batch {
-                entries.push(this.clone().entry(entry, size));
-            }
-            let answers: Vec<Option<MethodResponse>> =
-                futures_util::stream::iter(entries).buffered(concurrency).collect().await;
-            let mut builder = BatchResponseBuilder::new_with_limit(this.shared.max_response_bytes);
-            let mut only_notifications = true;
-            for answer in answers.into_iter().flatten() {
-                only_notifications = false;
-                if let Err(too_big) = builder.append(answer) {
-                    return too_big;
-                }
-            }
-            if only_notifications && size > 0 {
-                MethodResponse::notification()
-            } else {
-                MethodResponse::from_batch(builder.finish())
-            }
-        }
-    }
-
-    fn notification<'a>(&self, notification: Notification<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
-        // Procedures are calls; a notification (no id) expects no answer and runs nothing.
-        self.inner.notification(notification)
-    }
-}
-
-impl<S: Inner> Pipeline<S> {
-    async fn handle(&self, mut request: Request<'_>, batch_size: Option<usize>) -> MethodResponse {
+impl Pipeline {
+    /// Runs one call through every concern. Errors carry `data.requestId`.
+    pub async fn call(&self, caller: &Caller, call: &Call<'_>, batch_size: Option<usize>) -> Outcome {
         let started = Instant::now();
-        let id = assign_request_id(request.extensions_mut());
-        let Some((&method, procedure)) = self.shared.procedures.get_key_value(request.method_name()) else {
-            if self.shared.unsubscribe.contains(request.method_name()) {
-                return self.inner.call(request).await;
-            }
-            let message = format!("no procedure is named `{}`", request.method_name());
-            let error = RpcError::framework(FrameworkCode::MethodNotFound, message);
-            return error_response(request.id.into_owned(), error, &id);
+        let request_id = caller.request_id.clone().unwrap_or_else(request_id::generate);
+        let Some(procedure) = self.procedures.get(&*call.method) else {
+            let error = RpcError::framework(
+                FrameworkCode::MethodNotFound,
+                format!("no procedure is named `{}`", call.method.escape_debug()),
+            );
+            return Outcome::Answer(Err(with_request_id(error, &request_id)));
         };
-        let call_id = request.id.clone().into_owned();
-        let identity = request.extensions().get::<Identity>().cloned();
+        let authentication = caller.authentication();
+        let identity = match &authentication {
+            Authentication::Authenticated(identity) => Some(identity.clone()),
+            _ => None,
+        };
 
-        let span = tracing::info_span!("accord.call", request_id = id.as_str(), method);
-        let outcome = self.run(procedure, request).instrument(span).await;
+        let span = tracing::info_span!("accord.call", request_id = request_id.as_str(), method = procedure.name);
+        let ran = self.run(procedure, caller, call, &request_id, &authentication).instrument(span).await;
 
-        let (response, code) = match outcome {
-            Ok(response) => {
-                let code = outcome_code(&response, procedure);
-                (response, code)
-            }
-            Err(error) => {
-                let code = error.framework_code().map_or("UNKNOWN", FrameworkCode::as_str);
-                (error_response(call_id, error, &id), code)
-            }
+        let outcome = match &ran {
+            Ok(_) => "OK",
+            Err(error) => outcome_label(error, procedure),
         };
         let duration = started.elapsed();
-        procedure.metrics.finished(code, duration.as_secs_f64());
-        self.shared.access_log.record(&CallRecord {
-            request_id: id.as_str(),
-            method,
+        procedure.metrics.finished(outcome, duration.as_secs_f64());
+        self.access_log.record(&CallRecord {
+            request_id: request_id.as_str(),
+            method: procedure.name,
             kind: procedure.kind.as_str(),
-            outcome: code,
+            outcome,
             duration,
             identity: identity.as_ref().map(Identity::subject),
             batch_size,
         });
-        response
-    }
-
-    /// One batch entry: a call goes through [`Pipeline::handle`] like any other.
-    async fn entry(self, entry: Result<BatchEntry<'_>, BatchEntryErr<'_>>, size: usize) -> Option<MethodResponse> {
-        match entry {
-            Ok(BatchEntry::Call(request)) => Some(self.handle(request, Some(size)).await),
-            Ok(BatchEntry::Notification(notification)) => {
-                self.inner.notification(notification).await;
-                None
+        match ran {
+            Ok(Ran::Answer(result)) => Outcome::Answer(Ok(result)),
+            Ok(Ran::Items(items)) => {
+                Outcome::Subscribed(Opened { method: procedure.name, items, request_id, identity })
             }
-            Err(error) => {
-                let (error, id) = error.into_parts();
-                Some(MethodResponse::error(id, error))
-            }
+            Err(error) => Outcome::Answer(Err(with_request_id(error, &request_id))),
         }
     }
 
     /// The checks, then the handler under its deadline and panic guard.
-    async fn run(&self, procedure: &Procedure, mut request: Request<'_>) -> Result<MethodResponse, RpcError> {
-        let extensions = request.extensions();
-        let over_websocket = extensions.get::<WebSocket>().is_some();
-        if procedure.kind == Kind::Subscription && !over_websocket {
+    async fn run(
+        &self,
+        procedure: &Procedure,
+        caller: &Caller,
+        call: &Call<'_>,
+        request_id: &RequestId,
+        authentication: &Authentication,
+    ) -> Result<Ran, RpcError> {
+        if procedure.kind == Kind::Subscription && caller.transport != Transport::WebSocket {
             return Err(RpcError::framework(
                 FrameworkCode::InvalidRequest,
                 "subscriptions are served over WebSocket only: connect to ws://.../rpc",
             ));
         }
-        match extensions.get::<Authentication>() {
-            Some(Authentication::Refused(error)) => return Err(error.clone()),
-            Some(Authentication::Authenticated(_)) => {}
-            Some(Authentication::Anonymous) | None if procedure.authenticated => {
+        let identity = match authentication {
+            Authentication::Refused(error) => return Err(error.clone()),
+            Authentication::Authenticated(identity) if identity.is_expired() => return Err(auth::revoked()),
+            Authentication::Authenticated(identity) => Some(identity),
+            Authentication::Anonymous if procedure.authenticated => {
                 return Err(RpcError::framework(
                     FrameworkCode::Unauthenticated,
                     "this procedure needs a signed-in caller",
                 ));
             }
-            _ => {}
-        }
-        if let Some(limiter) = &self.shared.rate_limiter {
-            let caller = extensions.get::<Caller>().map_or("ip:unknown", |c| &c.0);
-            let method = request.method_name();
-            // The procedure's own rule first: a call it refuses then costs no global budget.
-            let rules = [(procedure.rate_limited, method), (self.shared.global_rate_limit, GLOBAL_RULE)];
-            for (_, rule) in rules.iter().filter(|(on, _)| *on) {
-                if let Decision::Deny { retry_after } = limiter.check(rule, caller).await {
-                    procedure.metrics.rate_limited.increment(1);
-                    let retry_ms = u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX).max(1);
-                    return Err(RpcError::framework(FrameworkCode::RateLimited, "too many calls; retry later")
-                        .with_data_field("retryAfterMs", retry_ms));
-                }
-            }
-        }
+            Authentication::Anonymous => None,
+        };
+        self.check_rate_limits(procedure, caller, identity).await?;
         let _permits = self.admit(procedure)?;
 
-        let timeout = match extensions.get::<RequestedTimeout>() {
-            Some(RequestedTimeout(asked)) => procedure.timeout.min(*asked),
-            None => procedure.timeout,
-        };
-        let extensions = request.extensions_mut();
+        let timeout = [caller.requested_timeout, call.meta.timeout]
+            .into_iter()
+            .flatten()
+            .fold(procedure.timeout, Duration::min);
+        let mut extensions = caller.extensions.clone();
+        extensions.insert(request_id.clone());
         extensions.insert(Deadline(Instant::now() + timeout));
         // `cx.kind()`: lets an app route by kind (read pool for queries) without a table of names.
         extensions.insert(procedure.kind);
+        if let Some(identity) = identity {
+            extensions.insert(identity.clone());
+        }
+        let cx = Cx::from_extensions(extensions);
+        let params = call.params.map(RawValue::get);
 
         procedure.metrics.in_flight.increment(1.0);
         let _in_flight = InFlight(&procedure.metrics);
-        let call = AssertUnwindSafe(self.inner.call(request)).catch_unwind();
-        match tokio::time::timeout(timeout, call).await {
-            Ok(Ok(response)) => Ok(response),
-            Ok(Err(panic)) => {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "a non-string panic payload".into());
-                tracing::error!(panic = %message, "a procedure panicked; answered INTERNAL");
-                Err(RpcError::internal())
-            }
+        // The handler may panic while building its future or while running it: both are caught.
+        let guarded = match &procedure.handler {
+            Handler::Call(handler) => match std::panic::catch_unwind(AssertUnwindSafe(|| handler(cx, params))) {
+                Ok(future) => AssertUnwindSafe(async move { future.await.map(Ran::Answer) }).catch_unwind().boxed(),
+                Err(panic) => return Err(panicked(&*panic)),
+            },
+            Handler::Subscribe(handler) => match std::panic::catch_unwind(AssertUnwindSafe(|| handler(cx, params))) {
+                Ok(future) => AssertUnwindSafe(async move { future.await.map(Ran::Items) }).catch_unwind().boxed(),
+                Err(panic) => return Err(panicked(&*panic)),
+            },
+        };
+        match tokio::time::timeout(timeout, guarded).await {
+            Ok(Ok(ran)) => ran,
+            Ok(Err(panic)) => Err(panicked(&*panic)),
             // Dropping the handler's future cancels it at its next await.
-            Err(_) => Err(RpcError::framework(FrameworkCode::Timeout, format!("no answer within {timeout:?}"))),
+            Err(_) => Err(RpcError::framework(FrameworkCode::Timeout, format!("no answer within {timeout:?}"))
+                .with_data_field("timeoutMs", u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX))),
         }
+    }
+
+    async fn check_rate_limits(
+        &self,
+        procedure: &Procedure,
+        caller: &Caller,
+        identity: Option<&Identity>,
+    ) -> Result<(), RpcError> {
+        let Some(limiter) = &self.rate_limiter else { return Ok(()) };
+        // The procedure's own rule first: a call it refuses then costs no global budget.
+        let rules = [(procedure.rate_limit, procedure.name), (self.global_rate_limit, GLOBAL_RULE)];
+        for (key, rule) in rules.iter().filter_map(|(key, rule)| Some((key.as_ref()?, *rule))) {
+            let caller_key = key.of(&caller.address_key, identity);
+            if let Decision::Deny { retry_after } = limiter.check(rule, &caller_key).await {
+                procedure.metrics.rate_limited.increment(1);
+                let retry_ms = u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX).max(1);
+                return Err(RpcError::framework(FrameworkCode::RateLimited, "too many calls; retry later")
+                    .with_data_field("retryAfterMs", retry_ms));
+            }
+        }
+        Ok(())
     }
 
     /// Takes a global and a per-procedure in-flight slot, or refuses at once.
@@ -270,8 +217,9 @@ impl<S: Inner> Pipeline<S> {
         let overloaded = || {
             procedure.metrics.overloaded.increment(1);
             RpcError::framework(FrameworkCode::Overloaded, "the server is at capacity; retry shortly")
+                .with_data_field("retryAfterMs", 100)
         };
-        let global = self.shared.in_flight.clone().try_acquire_owned().map_err(|_| overloaded())?;
+        let global = self.in_flight.clone().try_acquire_owned().map_err(|_| overloaded())?;
         let local = match &procedure.in_flight {
             Some(slots) => Some(slots.clone().try_acquire_owned().map_err(|_| overloaded())?),
             None => None,
@@ -289,48 +237,26 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// HTTP calls keep the id the HTTP layer chose (it is echoed as a header); each WebSocket call
-/// gets its own, since they all share the connection's upgrade request.
-fn assign_request_id(extensions: &mut http::Extensions) -> RequestId {
-    match extensions.get::<RequestId>() {
-        Some(id) if extensions.get::<WebSocket>().is_none() => id.clone(),
-        _ => {
-            let id = request_id::generate();
-            extensions.insert(id.clone());
-            id
-        }
-    }
+/// Logs a panic's message (never sent) and answers `INTERNAL`.
+pub(crate) fn panicked(panic: &(dyn std::any::Any + Send)) -> RpcError {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string panic payload".into());
+    tracing::error!(panic = %message, "a procedure panicked; answered INTERNAL");
+    RpcError::internal()
 }
 
-fn error_response(id: Id<'static>, error: RpcError, request_id: &RequestId) -> MethodResponse {
-    MethodResponse::error(id, to_error_object(with_request_id(error, Some(request_id))))
+/// Adds the call's request id to an error's `data`, as every error the server sends carries it.
+pub(crate) fn with_request_id(error: RpcError, request_id: &RequestId) -> RpcError {
+    error.with_data_field("requestId", request_id.as_str())
 }
 
-/// `OK`, or the `data.code` of the error the handler answered with (as a `'static` label).
-fn outcome_code(response: &MethodResponse, procedure: &Procedure) -> &'static str {
-    if response.is_success() || response.is_subscription() && !response.is_error() {
-        return "OK";
-    }
-    #[derive(serde::Deserialize)]
-    struct Envelope<'a> {
-        #[serde(borrow)]
-        error: Option<Body<'a>>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Body<'a> {
-        code: i32,
-        #[serde(borrow)]
-        data: Option<Data<'a>>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Data<'a> {
-        #[serde(borrow)]
-        code: Option<&'a str>,
-    }
-    let Ok(Envelope { error: Some(body) }) = serde_json::from_str::<Envelope<'_>>(response.as_json().get()) else {
-        return "UNKNOWN";
-    };
-    match body.data.and_then(|d| d.code) {
+/// `data.code` of an error as a `'static` label (the procedure's own codes, the framework's,
+/// else `UNKNOWN`), straight from the typed error: nothing is re-parsed.
+fn outcome_label(error: &RpcError, procedure: &Procedure) -> &'static str {
+    match error.data_code() {
         Some(code) => procedure
             .codes
             .iter()
@@ -338,6 +264,6 @@ fn outcome_code(response: &MethodResponse, procedure: &Procedure) -> &'static st
             .map(|case| case.code)
             .or_else(|| FrameworkCode::from_name(code).map(FrameworkCode::as_str))
             .unwrap_or("UNKNOWN"),
-        None => FrameworkCode::from_rpc_code(body.code).map_or("UNKNOWN", FrameworkCode::as_str),
+        None => FrameworkCode::from_rpc_code(error.code).map_or("UNKNOWN", FrameworkCode::as_str),
     }
 }

@@ -1,10 +1,14 @@
-//! The server: configuration, the accept loop, and shutdown.
+//! The server: configuration, start-up, and shutdown.
 //!
-//! Connections are accepted here rather than by jsonrpsee's own loop so that the peer address
-//! reaches every call (rate limits key anonymous callers by IP), the connection limit is
-//! enforced before any byte is read, and shutdown can drain: readiness goes false, open
-//! subscriptions end with `UNAVAILABLE`, no new connection is accepted, and in-flight calls get
-//! a grace period to finish.
+//! Accord serves JSON-RPC itself, on hyper's HTTP/1 server and tokio-tungstenite, rather than
+//! through jsonrpsee's server: conformance (ids echoed as sent, notifications answered with
+//! nothing, RFC 6455 close codes and masking), connection hygiene (per-phase timeouts, idle
+//! reclaim) and per-call control (deadlines from `meta`, revocation on open sockets) all need
+//! the parts jsonrpsee keeps inside. See `docs/wire.md` for the contract.
+//!
+//! Shutdown drains: readiness goes false, no new connection is accepted, open subscriptions end
+//! with `UNAVAILABLE`, in-flight calls get the grace period; after it, whatever still runs is
+//! dropped (cancelled at its next await) and the server reports it did not drain.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -13,24 +17,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use accord::{Handler, Handlers};
-use jsonrpsee::core::middleware::RpcServiceBuilder;
-use jsonrpsee::server::{
-    BatchRequestConfig, RandomStringIdProvider, RegisterMethodError, ServerConfig, ServerHandle, stop_channel,
-};
+use ipnet::IpNet;
 use tokio::net::{TcpListener, ToSocketAddrs};
 use tokio::sync::{Semaphore, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::access_log::AccessLog;
 use crate::auth::{Authenticator, DynAuthenticator};
+use crate::client_address::TrustedProxies;
 use crate::config::{Limits, Policy};
-use crate::connection::{PeerService, serve_connection};
+use crate::connections::Connections;
+use crate::dispatch::MessageLimits;
 use crate::health::{self, Health};
-use crate::http_context::HttpContextLayer;
 use crate::metrics::Metrics;
-use crate::module::rpc_module;
-use crate::pipeline::{GLOBAL_RULE, PipelineLayer, Procedure, Shared};
+use crate::pipeline::{GLOBAL_RULE, Pipeline, Procedure};
 use crate::rate_limit::{RateLimit, RateLimitBackend, RateLimitError, RateLimiter};
-use crate::routes::RoutesLayer;
+use crate::service::Shared;
 use crate::static_files::StaticFiles;
 
 /// Why a server could not be built or started.
@@ -41,9 +44,6 @@ pub enum ServeError {
     Register {
         /// The wire name.
         name: &'static str,
-        /// What jsonrpsee said.
-        #[source]
-        source: RegisterMethodError,
     },
     /// A subscription's description lacks its unsubscribe name (a bug in generated code).
     #[error("the subscription `{0}` has no unsubscribe method name")]
@@ -78,6 +78,7 @@ pub struct ServerBuilder {
     shutdown_grace: Duration,
     metrics: Metrics,
     static_files: Option<StaticFiles>,
+    trusted_proxies: TrustedProxies,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -109,6 +110,7 @@ impl Server {
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             metrics: Metrics::new(),
             static_files: None,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -120,10 +122,7 @@ impl ServerBuilder {
     pub fn mount(mut self, handlers: Handlers) -> Result<Self, ServeError> {
         let taken: HashSet<&str> = self.apis.iter().flat_map(|api| api.iter().map(|(p, _)| p.name)).collect();
         if let Some((procedure, _)) = handlers.iter().find(|(p, _)| taken.contains(p.name)) {
-            return Err(ServeError::Register {
-                name: procedure.name,
-                source: RegisterMethodError::AlreadyRegistered(procedure.name.to_owned()),
-            });
+            return Err(ServeError::Register { name: procedure.name });
         }
         self.apis.push(handlers);
         Ok(self)
@@ -195,6 +194,14 @@ impl ServerBuilder {
         self
     }
 
+    /// Proxies (addresses or networks, e.g. `"10.0.0.0/8".parse()?`) whose forwarding
+    /// headers (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`) name the client. From any other
+    /// peer those headers are ignored: the client is the TCP peer. Default: none.
+    pub fn trusted_proxies(mut self, proxies: impl IntoIterator<Item = IpNet>) -> Self {
+        self.trusted_proxies = TrustedProxies::new(proxies);
+        self
+    }
+
     /// The server's metrics registry, to add the app's own series before serving.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
@@ -202,76 +209,61 @@ impl ServerBuilder {
 
     /// Binds `address` and starts serving in the background.
     pub async fn serve(self, address: impl ToSocketAddrs) -> Result<RunningServer, ServeError> {
-        let (draining_tx, draining_rx) = watch::channel(false);
-        let module = rpc_module(&self.apis, draining_rx)?;
-        let shared = self.shared().await?;
-        let health = Health::new(self.readiness);
-
-        let limits = &self.limits;
-        let config = ServerConfig::builder()
-            .max_request_body_size(limits.max_request_body_bytes)
-            .max_response_body_size(limits.max_response_body_bytes)
-            .max_connections(u32::try_from(limits.max_connections).unwrap_or(u32::MAX))
-            .max_subscriptions_per_connection(limits.max_subscriptions_per_connection)
-            .set_batch_request_config(BatchRequestConfig::Limit(limits.max_batch_len))
-            .set_id_provider(RandomStringIdProvider::new(16))
-            .build();
+        let listener = TcpListener::bind(address).await.map_err(ServeError::Bind)?;
+        let local_addr = listener.local_addr().map_err(ServeError::Bind)?;
+        let pipeline = self.pipeline().await?;
         if let Some(files) = &self.static_files {
             tracing::info!(dir = %files.dir().display(), "serving static files at /");
         }
-        let routes =
-            RoutesLayer { health: health.clone(), metrics: self.metrics.clone(), static_files: self.static_files };
-        let rate_limited = self.global_rate_limit.is_some() || self.policies.values().any(|p| p.rate_limit.is_some());
-        let context = HttpContextLayer { authenticator: self.authenticator, rate_limited };
-        let services = jsonrpsee::server::Server::builder()
-            .set_config(config)
-            .set_rpc_middleware(RpcServiceBuilder::new().layer(PipelineLayer(shared)))
-            .set_http_middleware(tower::ServiceBuilder::new().layer(routes).layer(context))
-            .to_service_builder();
-
-        let listener = TcpListener::bind(address).await.map_err(ServeError::Bind)?;
-        let local_addr = listener.local_addr().map_err(ServeError::Bind)?;
-        let (stop, handle) = stop_channel();
-        let methods: jsonrpsee::Methods = module.into();
-        let connections = Arc::new(Semaphore::new(self.limits.max_connections));
-        tokio::spawn(upkeep(self.metrics.clone(), stop.clone()));
-        let open = self.metrics.gauge("accord_connections_open", &[]);
-        let rejected = self.metrics.counter("accord_connections_rejected_total", &[]);
-
-        tokio::spawn(async move {
-            loop {
-                let (socket, peer) = tokio::select! {
-                    accepted = listener.accept() => match accepted {
-                        Ok(accepted) => accepted,
-                        Err(error) => {
-                            tracing::warn!(%error, "accept failed");
-                            continue;
-                        }
-                    },
-                    () = stop.clone().shutdown() => break,
-                };
-                let Ok(permit) = connections.clone().try_acquire_owned() else {
-                    rejected.increment(1);
-                    drop(socket);
-                    continue;
-                };
-                let service = PeerService { inner: services.clone().build(methods.clone(), stop.clone()), peer };
-                tokio::spawn(serve_connection(socket, service, stop.clone(), open.clone(), permit));
-            }
+        let (draining_tx, draining) = watch::channel(false);
+        let limits = self.limits;
+        let message_limits = MessageLimits {
+            max_batch_len: limits.max_batch_len as usize,
+            batch_concurrency: limits.batch_concurrency,
+            max_response_bytes: limits.max_response_body_bytes as usize,
+        };
+        let health = Health::new(self.readiness);
+        let tasks = TaskTracker::new();
+        let abandon = CancellationToken::new();
+        let connections = Connections::new(
+            limits.max_connections,
+            limits.header_read_timeout,
+            limits.keep_alive_timeout,
+            self.metrics.gauge("accord_connections_open", &[]),
+        );
+        let shared = Arc::new(Shared {
+            pipeline,
+            limits,
+            message_limits,
+            authenticator: self.authenticator,
+            trusted_proxies: self.trusted_proxies,
+            health: health.clone(),
+            metrics: self.metrics.clone(),
+            static_files: self.static_files,
+            draining,
+            abandon: abandon.clone(),
+            tasks: tasks.clone(),
         });
+        let finished = CancellationToken::new();
+        tokio::spawn(upkeep(self.metrics.clone(), finished.clone()));
+        tokio::spawn(connections.clone().sweep(finished.clone()));
+        let rejected = self.metrics.counter("accord_connections_rejected_total", &[]);
+        tasks.spawn(crate::listener::accept(listener, shared, connections, rejected));
 
         Ok(RunningServer {
             local_addr,
-            handle,
             draining: draining_tx,
             health,
             shutdown_grace: self.shutdown_grace,
             metrics: self.metrics,
+            tasks,
+            abandon,
+            finished,
         })
     }
 
-    /// Resolves every procedure's policy into the pipeline's shared state.
-    async fn shared(&self) -> Result<Arc<Shared>, ServeError> {
+    /// Resolves every procedure's policy into the pipeline.
+    async fn pipeline(&self) -> Result<Pipeline, ServeError> {
         let mut procedures = HashMap::new();
         let mut unsubscribe = HashSet::new();
         let mut rules = Vec::new();
@@ -284,19 +276,22 @@ impl ServerBuilder {
                 if let Some(limit) = policy.rate_limit {
                     rules.push((description.name.to_owned(), limit));
                 }
-                if let (Handler::Subscribe(_), Some(name)) = (handler, description.unsubscribe) {
+                if let Handler::Subscribe(_) = handler {
+                    let name = description.unsubscribe.ok_or(ServeError::MissingUnsubscribe(description.name))?;
                     unsubscribe.insert(name);
                 }
                 procedures.insert(
                     description.name,
                     Procedure {
+                        name: description.name,
                         kind: description.kind,
                         authenticated: description.authenticated,
                         timeout: policy.timeout.unwrap_or(self.default_timeout),
                         in_flight: policy.max_in_flight.map(|n| Arc::new(Semaphore::new(n))),
-                        rate_limited: policy.rate_limit.is_some(),
+                        rate_limit: policy.rate_limit.map(|limit| limit.key()),
                         metrics: self.metrics.procedure(description.name, description.kind.as_str()),
                         codes: description.errors,
+                        handler: handler.clone(),
                     },
                 );
             }
@@ -310,28 +305,24 @@ impl ServerBuilder {
             let backend = self.rate_limit_backend.clone();
             Some(RateLimiter::new(backend, rules).await?)
         };
-        Ok(Arc::new(Shared {
+        Ok(Pipeline {
             procedures,
             unsubscribe,
             in_flight: Arc::new(Semaphore::new(self.limits.max_in_flight)),
             rate_limiter,
-            global_rate_limit: self.global_rate_limit.is_some(),
+            global_rate_limit: self.global_rate_limit.map(|limit| limit.key()),
             access_log: self.access_log.clone(),
-            batch_concurrency: self.limits.batch_concurrency,
-            max_response_bytes: self.limits.max_response_body_bytes as usize,
-        }))
+        })
     }
 }
 
 /// Folds metric samples every few seconds until the server stops.
-async fn upkeep(metrics: Metrics, stop: jsonrpsee::server::StopHandle) {
+async fn upkeep(metrics: Metrics, finished: CancellationToken) {
     let mut every = tokio::time::interval(Duration::from_secs(5));
-    let stopped = stop.shutdown();
-    tokio::pin!(stopped);
     loop {
         tokio::select! {
             _ = every.tick() => metrics.upkeep(),
-            () = &mut stopped => return,
+            () = finished.cancelled() => return,
         }
     }
 }
@@ -341,11 +332,13 @@ async fn upkeep(metrics: Metrics, stop: jsonrpsee::server::StopHandle) {
 #[derive(Debug)]
 pub struct RunningServer {
     local_addr: SocketAddr,
-    handle: ServerHandle,
     draining: watch::Sender<bool>,
     health: Health,
     shutdown_grace: Duration,
     metrics: Metrics,
+    tasks: TaskTracker,
+    abandon: CancellationToken,
+    finished: CancellationToken,
 }
 
 impl RunningServer {
@@ -369,31 +362,42 @@ impl RunningServer {
         &self.metrics
     }
 
-    /// Starts draining and stops accepting connections, without waiting: readiness turns
-    /// false, subscriptions end with `UNAVAILABLE`, open connections finish their in-flight
-    /// calls and close. Await [`RunningServer::stopped`] to wait for the end.
+    /// Starts draining, without waiting: readiness turns false, the listener closes,
+    /// subscriptions end with `UNAVAILABLE`, idle connections close, busy ones finish their
+    /// in-flight calls and close. Await [`RunningServer::stopped`] to wait for the end.
     pub fn stop(&self) {
         self.health.start_draining();
-        let _ = self.draining.send(true);
-        // Already stopped is fine: stopping is idempotent for callers.
-        let _ = self.handle.stop();
+        self.draining.send_replace(true);
+        self.tasks.close();
     }
 
-    /// Resolves when every connection has closed after [`RunningServer::stop`].
+    /// Resolves when every connection has closed after [`RunningServer::stop`] (however long
+    /// its calls take; [`RunningServer::shutdown`] bounds the wait).
     pub async fn stopped(self) {
-        self.handle.stopped().await
+        self.tasks.wait().await;
+        self.finished.cancel();
     }
 
-    /// Graceful shutdown: [`stop`](Self::stop), then wait for in-flight calls up to the grace
-    /// period. Returns `true` when everything finished in time.
+    /// Graceful shutdown with a hard bound: [`stop`](Self::stop), then wait for in-flight
+    /// calls up to the grace period. Calls still running then are dropped (cancelled at their
+    /// next await point) and their connections closed. Returns `true` when everything finished
+    /// within the grace period.
+    ///
+    /// Blocking work a handler started (`spawn_blocking`) cannot be cancelled; a binary that
+    /// must exit on time should end its process after this returns rather than wait for the
+    /// runtime to drop (see the shop example's `main`).
     pub async fn shutdown(self) -> bool {
         self.stop();
         let grace = self.shutdown_grace;
-        let finished = tokio::time::timeout(grace, self.handle.stopped()).await.is_ok();
-        if !finished {
+        let drained = tokio::time::timeout(grace, self.tasks.wait()).await.is_ok();
+        if !drained {
             tracing::warn!(?grace, "calls still running after the shutdown grace period; abandoning them");
+            self.abandon.cancel();
+            // Dropping them takes an instant; a task stuck in blocking code is left behind.
+            let _ = tokio::time::timeout(Duration::from_secs(1), self.tasks.wait()).await;
         }
-        finished
+        self.finished.cancel();
+        drained
     }
 
     /// Serves until SIGINT or SIGTERM, then shuts down gracefully. For a binary's `main`.

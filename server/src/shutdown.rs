@@ -29,3 +29,11 @@ pub(crate) async fn signal() {
         () = terminate => {}
     }
 }
+
+/// Resolves once `draining` turns true; never, if its sender is gone (a dropped handle does not
+/// stop a server).
+pub(crate) async fn draining(draining: &mut tokio::sync::watch::Receiver<bool>) {
+    if draining.wait_for(|draining| *draining).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}

@@ -2,14 +2,17 @@
 //! as `/rpc`, so a browser app needs no second server and no CORS.
 //!
 //! tower-http's `ServeDir` does the file work (content types, `304`s, ranges, no `..` escapes);
-//! this module only adapts it to jsonrpsee's body type and adds the single-page-app fallback:
+//! this module only adapts it to the server's body type and adds the single-page-app fallback:
 //! an unknown path that looks like a page (no file extension) gets `index.html`.
 
 use std::path::{Path, PathBuf};
 
-use jsonrpsee::server::{HttpBody, HttpRequest, HttpResponse};
+use http::{Request, Response};
+use http_body_util::BodyExt;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
+
+use crate::body::Body;
 
 /// A directory served at `/`.
 #[derive(Clone, Debug)]
@@ -25,12 +28,12 @@ impl StaticFiles {
     }
 
     /// Whether this request is for a file: only `GET` and `HEAD` are.
-    pub fn accepts<B>(request: &HttpRequest<B>) -> bool {
+    pub fn accepts<B>(request: &Request<B>) -> bool {
         matches!(*request.method(), http::Method::GET | http::Method::HEAD)
     }
 
     /// Serves the file, `index.html` for an extension-less path that names no file, or a 404.
-    pub async fn serve<B: Send + 'static>(&self, request: HttpRequest<B>) -> HttpResponse {
+    pub async fn serve<B: Send + 'static>(&self, request: Request<B>) -> Response<Body> {
         let page_like = Path::new(request.uri().path()).extension().is_none();
         let index = page_like.then(|| {
             let mut index = http::Request::new(());
@@ -42,14 +45,14 @@ impl StaticFiles {
             Err(never) => match never {},
         };
         if response.status() != http::StatusCode::NOT_FOUND {
-            return response.map(HttpBody::new);
+            return response.map(boxed);
         }
         match index {
             Some(index) => match self.serve.clone().oneshot(index).await {
-                Ok(response) => response.map(HttpBody::new),
+                Ok(response) => response.map(boxed),
                 Err(never) => match never {},
             },
-            None => response.map(HttpBody::new),
+            None => response.map(boxed),
         }
     }
 
@@ -57,4 +60,12 @@ impl StaticFiles {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+}
+
+fn boxed<B>(body: B) -> Body
+where
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<crate::body::BoxError>,
+{
+    body.map_err(Into::into).boxed_unsync()
 }

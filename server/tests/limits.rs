@@ -45,14 +45,53 @@ async fn websocket_calls_are_rate_limited_too() {
 }
 
 #[tokio::test]
-async fn callers_are_limited_separately() {
-    let server = serve(builder(Impl::default()).rate_limit(RateLimit::per_minute(1))).await;
+async fn callers_are_limited_by_identity_never_by_a_header_they_choose() {
+    let server = serve(builder(Impl::default()).authenticator(Tokens).rate_limit(RateLimit::per_minute(1))).await;
     let echo = call("svc.echo", json!({"text": "x"}));
-    let first = post_with(&server, &[("x-api-key", "alpha")], &echo).await.json::<Value>().await.unwrap();
-    let second = post_with(&server, &[("x-api-key", "beta")], &echo).await.json::<Value>().await.unwrap();
-    let again = post_with(&server, &[("x-api-key", "alpha")], &echo).await.json::<Value>().await.unwrap();
-    assert!(first.get("result").is_some() && second.get("result").is_some());
-    assert_eq!(code(&again), "RATE_LIMITED");
+    let as_user = [("authorization", "Bearer user")];
+    let as_admin = [("authorization", "Bearer admin")];
+    let answer = |response: reqwest::Response| async move { response.json::<Value>().await.unwrap() };
+    assert!(answer(post_with(&server, &as_user, &echo).await).await.get("result").is_some());
+    assert!(answer(post_with(&server, &as_admin, &echo).await).await.get("result").is_some(), "own budget");
+    assert_eq!(code(&answer(post_with(&server, &as_user, &echo).await).await), "RATE_LIMITED");
+
+    // Anonymous callers count by address: a fresh `x-api-key` (or any header) is no fresh budget.
+    let first = answer(post_with(&server, &[("x-api-key", "alpha")], &echo).await).await;
+    assert!(first.get("result").is_some(), "{first}");
+    for forged in [("x-api-key", "beta"), ("x-forwarded-for", "203.0.113.9"), ("x-real-ip", "203.0.113.10")] {
+        let again = answer(post_with(&server, &[forged], &echo).await).await;
+        assert_eq!(code(&again), "RATE_LIMITED", "{forged:?} bought a fresh budget");
+    }
+}
+
+#[tokio::test]
+async fn a_per_address_limit_holds_whoever_is_signed_in() {
+    let login = Policy::new().rate_limit(RateLimit::per_minute(2).per_address());
+    let server = serve(builder(Impl::default()).authenticator(Tokens).procedure("svc.echo", login)).await;
+    let echo = call("svc.echo", json!({"text": "x"}));
+    let mut codes = Vec::new();
+    for token in ["Bearer user", "Bearer admin", "Bearer user"] {
+        let answer = post_with(&server, &[("authorization", token)], &echo).await.json::<Value>().await.unwrap();
+        codes.push(if answer.get("result").is_some() { "OK" } else { code(&answer) }.to_owned());
+    }
+    assert_eq!(codes, ["OK", "OK", "RATE_LIMITED"], "each account must not add attempts");
+}
+
+#[tokio::test]
+async fn forwarded_addresses_count_only_from_trusted_proxies() {
+    // The test client connects from 127.0.0.1, here a trusted proxy.
+    let limit = RateLimit::per_minute(1).per_address();
+    let server =
+        serve(builder(Impl::default()).trusted_proxies(["127.0.0.1/32".parse().unwrap()]).rate_limit(limit)).await;
+    let echo = call("svc.echo", json!({"text": "x"}));
+    let from = |client: &'static str| [("x-forwarded-for", client)];
+    let answer = |response: reqwest::Response| async move { response.json::<Value>().await.unwrap() };
+    assert!(answer(post_with(&server, &from("198.51.100.1"), &echo).await).await.get("result").is_some());
+    assert!(answer(post_with(&server, &from("198.51.100.2"), &echo).await).await.get("result").is_some());
+    assert_eq!(code(&answer(post_with(&server, &from("198.51.100.1"), &echo).await).await), "RATE_LIMITED");
+    // A forged hop left of the proxy's own does not help: the right-most untrusted one counts.
+    let forged = [("x-forwarded-for", "192.0.2.77, 198.51.100.1")];
+    assert_eq!(code(&answer(post_with(&server, &forged, &echo).await).await), "RATE_LIMITED");
 }
 
 #[tokio::test]

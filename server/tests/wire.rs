@@ -205,7 +205,9 @@ async fn a_failing_subscription_ends_with_its_typed_error() {
     assert_eq!(receive(&mut ws).await["params"]["result"], 1);
     let end = receive(&mut ws).await;
     assert_eq!(end["params"]["subscription"], id);
-    assert_eq!(end["params"]["error"]["data"], json!({"code": "TOO_FAR", "reached": 2}));
+    let data = &end["params"]["error"]["data"];
+    assert_eq!((&data["code"], &data["reached"]), (&json!("TOO_FAR"), &json!(2)), "{end}");
+    assert!(data["requestId"].is_string(), "a subscription's closing error carries the request id: {end}");
     assert_eq!(end["params"]["error"]["code"], 4000);
 }
 

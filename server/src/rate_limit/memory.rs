@@ -22,10 +22,14 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use governor::clock::Clock;
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::{Quota, RateLimiter};
 
-use super::{Decision, RateLimit};
+use super::bounded_store::{BoundedStore, is_capacity_refusal};
+use super::{Decision, MAX_KEYS_PER_RULE, RateLimit};
+
+type KeyedLimiter = RateLimiter<String, BoundedStore, DefaultClock, NoOpMiddleware>;
 
 /// How many checks of a rule between two looks at whether to sweep.
 const CHECK_EVERY: u32 = 256;
@@ -33,6 +37,8 @@ const CHECK_EVERY: u32 = 256;
 const RETAIN_INTERVAL: Duration = Duration::from_secs(10);
 /// The key count below which growth alone does not trigger a sweep.
 const MIN_HIGH_WATER: usize = 1024;
+/// What a caller refused because the rule tracks too many others is told to wait.
+const CAPACITY_RETRY_AFTER: Duration = Duration::from_secs(1);
 /// A caller buffer grown past this is dropped after use instead of kept.
 const MAX_KEPT_BUFFER: usize = 1024;
 
@@ -47,7 +53,8 @@ pub(super) struct MemoryLimiter {
 
 struct Rule {
     limit: RateLimit,
-    limiter: DefaultKeyedRateLimiter<String>,
+    capacity: usize,
+    limiter: KeyedLimiter,
     checks: AtomicU32,
     sweep: Mutex<Sweep>,
 }
@@ -63,7 +70,11 @@ impl MemoryLimiter {
     }
 
     fn with_retain_interval(rules: HashMap<Box<str>, RateLimit>, retain_interval: Duration) -> Self {
-        let rules = rules.into_iter().map(|(id, limit)| (id, Rule::new(limit))).collect();
+        Self::with_capacity(rules, retain_interval, MAX_KEYS_PER_RULE)
+    }
+
+    fn with_capacity(rules: HashMap<Box<str>, RateLimit>, retain_interval: Duration, capacity: usize) -> Self {
+        let rules = rules.into_iter().map(|(id, limit)| (id, Rule::new(limit, capacity))).collect();
         Self { rules, retain_interval }
     }
 
@@ -73,6 +84,10 @@ impl MemoryLimiter {
 
     pub(super) fn check(&self, rule: &str, caller: &str) -> Decision {
         let Some(rule) = self.rules.get(rule) else { return Decision::Allow };
+        if rule.limiter.len() >= rule.capacity {
+            // Full: idle callers make room before a new one is refused.
+            rule.sweep_if_free();
+        }
         let outcome = CALLER.with_borrow_mut(|key| {
             key.clear();
             key.push_str(caller);
@@ -89,6 +104,9 @@ impl MemoryLimiter {
             Ok(()) => Decision::Allow,
             Err(not_until) => {
                 let wait = not_until.wait_time_from(rule.limiter.clock().now());
+                if is_capacity_refusal(wait) {
+                    return Decision::Deny { retry_after: CAPACITY_RETRY_AFTER };
+                }
                 Decision::Deny { retry_after: wait.max(Duration::from_millis(1)) }
             }
         }
@@ -96,7 +114,7 @@ impl MemoryLimiter {
 }
 
 impl Rule {
-    fn new(limit: RateLimit) -> Self {
+    fn new(limit: RateLimit, capacity: usize) -> Self {
         let burst = NonZeroU32::new(limit.calls()).unwrap_or(NonZeroU32::MIN);
         let interval = (limit.per() / burst.get()).max(Duration::from_nanos(1));
         // `with_period` is `None` only for a zero interval, excluded just above.
@@ -104,7 +122,8 @@ impl Rule {
         let sweep = Sweep { last: Instant::now(), high_water: MIN_HIGH_WATER };
         Self {
             limit,
-            limiter: DefaultKeyedRateLimiter::keyed(quota),
+            capacity,
+            limiter: RateLimiter::new(quota, BoundedStore::new(capacity), DefaultClock::default()),
             checks: AtomicU32::new(1),
             sweep: Mutex::new(sweep),
         }
@@ -120,6 +139,14 @@ impl Rule {
         self.sweep_now();
         sweep.last = Instant::now();
         sweep.high_water = (self.limiter.len() * 2).max(MIN_HIGH_WATER);
+    }
+
+    /// Sweeps now unless another thread already is.
+    fn sweep_if_free(&self) {
+        if let Ok(mut sweep) = self.sweep.try_lock() {
+            self.sweep_now();
+            sweep.last = Instant::now();
+        }
     }
 
     fn sweep_now(&self) {
@@ -225,6 +252,30 @@ mod tests {
             std::thread::sleep(Duration::from_millis(60));
         }
         assert!(rule.limiter.len() <= 3000);
+    }
+
+    #[test]
+    fn a_full_rule_refuses_new_callers_but_keeps_counting_known_ones() {
+        let rules = [("*".into(), RateLimit::new(2, MINUTE).unwrap())].into_iter().collect();
+        let limiter = MemoryLimiter::with_capacity(rules, RETAIN_INTERVAL, 3);
+        for caller in ["a", "b", "c"] {
+            assert!(limiter.check("*", caller).is_allowed());
+        }
+        assert_eq!(limiter.check("*", "d"), Decision::Deny { retry_after: CAPACITY_RETRY_AFTER });
+        assert_eq!(limiter.rules["*"].limiter.len(), 3, "the refused caller is not stored");
+        assert!(limiter.check("*", "a").is_allowed(), "known callers keep their own budget");
+        assert!(!limiter.check("*", "a").is_allowed());
+    }
+
+    #[test]
+    fn a_full_rule_makes_room_by_sweeping_idle_callers() {
+        let rules = [("*".into(), RateLimit::new(1, Duration::from_millis(20)).unwrap())].into_iter().collect();
+        let limiter = MemoryLimiter::with_capacity(rules, Duration::from_secs(3600), 3);
+        for caller in ["a", "b", "c"] {
+            assert!(limiter.check("*", caller).is_allowed());
+        }
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(limiter.check("*", "d").is_allowed(), "idle callers were swept for the newcomer");
     }
 
     #[test]

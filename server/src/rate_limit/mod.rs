@@ -3,8 +3,17 @@
 //! A [`RateLimiter`] is built once per server from a [`RateLimitBackend`] and a set of rules. A
 //! rule is an id (`"*"` for every call, or a wire method such as `"todos.create"`) with its
 //! [`RateLimit`]. For each call the pipeline asks [`RateLimiter::check`] with the rule and the
-//! *caller*: the authenticated identity if there is one, else the API key, else the client IP.
-//! Each (rule, caller) pair has its own budget; callers never share one.
+//! *caller key*, built from what the server verified, never from a header a client sets
+//! freely: the limit's [`CallerKey`] says whether that is the client address (IPv6 by /64;
+//! forwarding headers only from trusted proxies), the authenticated identity (else the
+//! address), or both. Each (rule, key) pair has its own budget.
+//!
+//! **Bounded state.** Keys longer than [`MAX_KEY_BYTES`] are replaced by a 128-bit hash of
+//! themselves, so a key costs at most that much in memory or in Redis, whatever the identity's
+//! subject. The in-memory backend keeps at most [`MAX_KEYS_PER_RULE`] callers per rule: idle
+//! ones are swept first; a caller beyond that while every tracked one is active is refused
+//! (`RATE_LIMITED`, retry after 1 s) rather than let memory grow. Redis keys expire after a
+//! window of silence.
 //!
 //! # Backends
 //!
@@ -37,6 +46,7 @@
 //! adds no latency. Backend errors are logged with `tracing::warn!`, at most one line per
 //! second; that line counts the ones not logged.
 
+mod bounded_store;
 mod memory;
 mod redis;
 
@@ -49,12 +59,44 @@ use std::time::Duration;
 use self::memory::MemoryLimiter;
 use self::redis::RedisLimiter;
 
-/// "At most `calls` calls per `per`". Build with [`RateLimit::new`], [`RateLimit::per_second`]
-/// or [`RateLimit::per_minute`].
+/// Keys longer than this are hashed.
+pub const MAX_KEY_BYTES: usize = 128;
+/// The most callers the in-memory backend tracks per rule.
+pub const MAX_KEYS_PER_RULE: usize = 100_000;
+
+/// What a limit counts calls against.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CallerKey {
+    /// The client address, whoever is signed in: right for sign-in and sign-up, where each
+    /// account must not add attempts.
+    Address,
+    /// The authenticated identity; anonymous callers by address. The default.
+    #[default]
+    Identity,
+    /// Each (identity, address) pair; anonymous callers by address.
+    IdentityAndAddress,
+}
+
+impl CallerKey {
+    /// The key of a caller at `address_key` signed in as `identity` (if anyone).
+    pub(crate) fn of<'a>(self, address_key: &'a str, identity: Option<&accord::Identity>) -> std::borrow::Cow<'a, str> {
+        match (self, identity) {
+            (CallerKey::Address, _) | (_, None) => std::borrow::Cow::Borrowed(address_key),
+            (CallerKey::Identity, Some(identity)) => format!("id:{}", identity.subject()).into(),
+            (CallerKey::IdentityAndAddress, Some(identity)) => {
+                format!("id:{}|{address_key}", identity.subject()).into()
+            }
+        }
+    }
+}
+
+/// "At most `calls` calls per `per`", counted per caller as its [`CallerKey`] says. Build
+/// with [`RateLimit::new`], [`RateLimit::per_second`] or [`RateLimit::per_minute`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct RateLimit {
     calls: u32,
     per: Duration,
+    key: CallerKey,
 }
 
 impl RateLimit {
@@ -72,18 +114,18 @@ impl RateLimit {
         if per > Self::MAX_PER {
             return Err(RateLimitError::InvalidLimit("the window must be at most one year"));
         }
-        Ok(Self { calls, per })
+        Ok(Self { calls, per, key: CallerKey::Identity })
     }
 
     /// `calls` calls per second. A limit allows at least one call per window, so 0 counts as
     /// 1; use [`RateLimit::new`] to have 0 refused instead.
     pub const fn per_second(calls: u32) -> Self {
-        Self { calls: if calls == 0 { 1 } else { calls }, per: Duration::from_secs(1) }
+        Self { calls: if calls == 0 { 1 } else { calls }, per: Duration::from_secs(1), key: CallerKey::Identity }
     }
 
     /// `calls` calls per minute (0 counts as 1, as for [`RateLimit::per_second`]).
     pub const fn per_minute(calls: u32) -> Self {
-        Self { calls: if calls == 0 { 1 } else { calls }, per: Duration::from_secs(60) }
+        Self { calls: if calls == 0 { 1 } else { calls }, per: Duration::from_secs(60), key: CallerKey::Identity }
     }
 
     /// How many calls a window allows (at least 1).
@@ -94,6 +136,23 @@ impl RateLimit {
     /// The window (greater than zero).
     pub fn per(&self) -> Duration {
         self.per
+    }
+
+    /// The same limit, counted against `key` (default [`CallerKey::Identity`]).
+    pub const fn keyed_by(mut self, key: CallerKey) -> Self {
+        self.key = key;
+        self
+    }
+
+    /// The same limit, counted per client address whoever is signed in
+    /// (`keyed_by(CallerKey::Address)`).
+    pub const fn per_address(self) -> Self {
+        self.keyed_by(CallerKey::Address)
+    }
+
+    /// What calls are counted against.
+    pub fn key(&self) -> CallerKey {
+        self.key
     }
 }
 
@@ -173,6 +232,19 @@ impl fmt::Debug for RedisBackend {
             .field("timeout", &self.timeout)
             .finish()
     }
+}
+
+/// A fixed-length stand-in for a long key: its SHA-256, the same on every instance (Redis
+/// keys are shared), truncated to 128 bits.
+fn hashed_key(key: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    let mut out = String::with_capacity(34);
+    out.push_str("h:");
+    for byte in &digest[..16] {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
 }
 
 /// The URL without its user info (which may hold a password).
@@ -264,6 +336,13 @@ impl RateLimiter {
     /// Counts one call by `caller` against rule `rule` and says whether it may proceed. A rule
     /// id that was not given to [`RateLimiter::new`] allows. Holds no lock across an await.
     pub async fn check(&self, rule: &str, caller: &str) -> Decision {
+        let hashed;
+        let caller = if caller.len() > MAX_KEY_BYTES {
+            hashed = hashed_key(caller);
+            hashed.as_str()
+        } else {
+            caller
+        };
         match &*self.inner {
             Inner::Memory(memory) => memory.check(rule, caller),
             Inner::Redis(redis) => redis.check(rule, caller).await,

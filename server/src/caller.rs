@@ -1,0 +1,96 @@
+//! Who is calling, worked out once per HTTP request or WebSocket connection and shared by
+//! every call made on it (each batch entry, each call on the socket).
+//!
+//! A WebSocket outlives its credentials: a session may be revoked or expire while the socket
+//! stays open. So a caller's authentication is a watched value, which the WebSocket connection
+//! keeps current (`websocket::revocation`) and which open subscriptions watch to end when the
+//! identity they were opened with is gone.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use accord::{Identity, RequestId, RpcError};
+use tokio::sync::watch;
+
+use crate::auth::Authentication;
+use crate::client_address::{ClientAddress, address_key};
+
+/// How the calls arrive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Transport {
+    Http,
+    WebSocket,
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub(crate) struct Caller {
+    pub transport: Transport,
+    /// The HTTP request's id (every call of the request shares it); `None` on a WebSocket,
+    /// where each call gets its own.
+    pub request_id: Option<RequestId>,
+    /// The rate-limit key of the client address (the address itself is in `extensions`, as
+    /// [`ClientAddress`]).
+    pub address_key: Arc<str>,
+    /// `x-accord-timeout-ms` of the HTTP request (or WebSocket upgrade).
+    pub requested_timeout: Option<Duration>,
+    /// The HTTP request's extensions, handed to every call's `Cx`.
+    pub extensions: http::Extensions,
+    authentication: watch::Sender<Authentication>,
+}
+
+impl Caller {
+    pub fn new(
+        transport: Transport,
+        request_id: Option<RequestId>,
+        address: IpAddr,
+        requested_timeout: Option<Duration>,
+        mut extensions: http::Extensions,
+        authentication: Authentication,
+    ) -> Self {
+        extensions.insert(ClientAddress(address));
+        Self {
+            transport,
+            request_id,
+            address_key: address_key(address),
+            requested_timeout,
+            extensions,
+            authentication: watch::Sender::new(authentication),
+        }
+    }
+
+    /// The authentication now (cheap: an `Arc` clone at most).
+    pub fn authentication(&self) -> Authentication {
+        self.authentication.borrow().clone()
+    }
+
+    /// Replaces the authentication (a WebSocket re-authenticated or lost its identity).
+    pub fn set_authentication(&self, authentication: Authentication) {
+        self.authentication.send_replace(authentication);
+    }
+
+    /// A receiver that sees every later change.
+    pub fn watch_authentication(&self) -> watch::Receiver<Authentication> {
+        self.authentication.subscribe()
+    }
+}
+
+/// Resolves when the identity `opened_as` is no longer the caller's, with the error the
+/// subscription ends with; never, for a subscription opened anonymously.
+pub(crate) async fn identity_ended(mut watch: watch::Receiver<Authentication>, opened_as: Option<Identity>) -> RpcError {
+    let Some(opened_as) = opened_as else { return std::future::pending().await };
+    loop {
+        let ended = match &*watch.borrow_and_update() {
+            Authentication::Authenticated(identity) if *identity == opened_as => None,
+            Authentication::Refused(error) => Some(error.clone()),
+            _ => Some(crate::auth::revoked()),
+        };
+        if let Some(error) = ended {
+            return error;
+        }
+        if watch.changed().await.is_err() {
+            return std::future::pending().await;
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! One connection's open subscriptions: registering them (within the per-connection limit),
+//! unsubscribing, and forwarding each one's items as notifications until it ends.
+//!
+//! A subscription ends, with one closing notification, when its stream completes (`error:
+//! null`) or fails (its typed error), when the stream panics (`INTERNAL`, the panic logged, the
+//! connection unharmed), when the server drains (`UNAVAILABLE`) or when the identity it was
+//! opened with is gone (`UNAUTHENTICATED`). Every closing error carries the subscribe call's
+//! `data.requestId`. Unsubscribing ends it silently (the unsubscribe answer says `true`).
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use accord::{FrameworkCode, RpcError};
+use futures_util::{FutureExt, StreamExt};
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::Outgoing;
+use crate::auth::Authentication;
+use crate::caller::identity_ended;
+use crate::pipeline::{Opened, panicked, with_request_id};
+
+/// See the module docs.
+pub(crate) struct Subscriptions {
+    open: Mutex<HashMap<String, CancellationToken>>,
+    max: usize,
+    next: AtomicU64,
+    /// The connection's: cancelling it ends every subscription silently.
+    stop: CancellationToken,
+}
+
+impl Subscriptions {
+    pub fn new(max: usize, stop: CancellationToken) -> Self {
+        Self { open: Mutex::new(HashMap::new()), max, next: AtomicU64::new(1), stop }
+    }
+
+    fn open(&self) -> std::sync::MutexGuard<'_, HashMap<String, CancellationToken>> {
+        // No code panics while holding the lock; a poisoned map is still consistent.
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a subscription that has opened and returns its id, or refuses it when the
+    /// connection holds its maximum already.
+    pub fn reserve(&self, opened: &Opened) -> Result<String, RpcError> {
+        let mut open = self.open();
+        if open.len() >= self.max {
+            let error = RpcError::framework(
+                FrameworkCode::Overloaded,
+                format!("this connection has {} subscriptions open, its maximum; unsubscribe first", self.max),
+            )
+            .with_data_field("limit", self.max);
+            return Err(with_request_id(error, &opened.request_id));
+        }
+        let id = self.next.fetch_add(1, Ordering::Relaxed).to_string();
+        open.insert(id.clone(), self.stop.child_token());
+        Ok(id)
+    }
+
+    /// Ends subscription `id` without a closing notification. `false` if it was not open.
+    pub fn cancel(&self, id: &str) -> bool {
+        match self.open().remove(id) {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn token(&self, id: &str) -> Option<CancellationToken> {
+        self.open().get(id).cloned()
+    }
+
+    fn forget(&self, id: &str) {
+        self.open().remove(id);
+    }
+}
+
+/// What a forwarder needs from its connection.
+#[derive(Clone)]
+pub(crate) struct Link {
+    pub outgoing: mpsc::Sender<Outgoing>,
+    pub draining: watch::Receiver<bool>,
+    pub authentication: watch::Receiver<Authentication>,
+}
+
+/// Forwards a reserved subscription's items until it ends; call once its id has been sent.
+pub(crate) async fn forward(subscriptions: Arc<Subscriptions>, id: String, opened: Opened, link: Link) {
+    let Some(cancelled) = subscriptions.token(&id) else { return };
+    let Opened { method, mut items, request_id, identity } = opened;
+    let (head, tail) = envelope(method, &id);
+    let mut draining = link.draining;
+    let ended = identity_ended(link.authentication, identity);
+    tokio::pin!(ended);
+    let closing: Option<RpcError> = loop {
+        tokio::select! {
+            biased;
+            () = cancelled.cancelled() => return,
+            error = &mut ended => break Some(error),
+            () = crate::shutdown::draining(&mut draining) => {
+                break Some(RpcError::framework(FrameworkCode::Unavailable, "the server is shutting down; resubscribe")
+                    .with_data_field("retryAfterMs", 0));
+            }
+            item = AssertUnwindSafe(items.next()).catch_unwind() => match item {
+                Ok(Some(Ok(raw))) => {
+                    let message = format!("{head}\"result\":{}{tail}", raw.get());
+                    if link.outgoing.send(Outgoing::Text(message)).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(Some(Err(error))) => break Some(error),
+                Ok(None) => break None,
+                Err(panic) => break Some(panicked(&*panic)),
+            },
+        }
+    };
+    subscriptions.forget(&id);
+    let error = match closing {
+        Some(error) => serde_json::to_string(&with_request_id(error, &request_id)).unwrap_or_else(|_| "null".into()),
+        None => "null".into(),
+    };
+    // Best effort: the connection may be closing too.
+    let _ = link.outgoing.send(Outgoing::Text(format!("{head}\"error\":{error}{tail}"))).await;
+}
+
+/// `{"jsonrpc":"2.0","method":<m>,"params":{"subscription":<id>,` and `}}`.
+fn envelope(method: &str, id: &str) -> (String, &'static str) {
+    let quote = |text: &str| serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into());
+    (format!(r#"{{"jsonrpc":"2.0","method":{},"params":{{"subscription":{},"#, quote(method), quote(id)), "}}")
+}
