@@ -61,7 +61,10 @@ type AuthFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Identity>, RpcEr
 /// Object-safe form of [`Authenticator`], so the server can hold any one behind an `Arc`.
 /// The error calls get once the identity they ran as is gone.
 pub(crate) fn revoked() -> RpcError {
-    RpcError::framework(FrameworkCode::Unauthenticated, "the session ended (signed out, revoked or expired); sign in again")
+    RpcError::framework(
+        FrameworkCode::Unauthenticated,
+        "the session ended (signed out, revoked or expired); sign in again",
+    )
 }
 
 /// Runs the authenticator (if any) on a request; an identity already expired is refused.

@@ -78,7 +78,10 @@ impl Caller {
 
 /// Resolves when the identity `opened_as` is no longer the caller's, with the error the
 /// subscription ends with; never, for a subscription opened anonymously.
-pub(crate) async fn identity_ended(mut watch: watch::Receiver<Authentication>, opened_as: Option<Identity>) -> RpcError {
+pub(crate) async fn identity_ended(
+    mut watch: watch::Receiver<Authentication>,
+    opened_as: Option<Identity>,
+) -> RpcError {
     let Some(opened_as) = opened_as else { return std::future::pending().await };
     loop {
         let ended = match &*watch.borrow_and_update() {

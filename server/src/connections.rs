@@ -151,7 +151,8 @@ impl Connections {
             for connection in self.open().values().filter(|c| c.is_idle()) {
                 let head = connection.head_since.load(Ordering::Relaxed);
                 let idle = connection.idle_since.load(Ordering::Relaxed);
-                let expired = if head != 0 { now.saturating_sub(head) > header } else { now.saturating_sub(idle) > keep_alive };
+                let expired =
+                    if head != 0 { now.saturating_sub(head) > header } else { now.saturating_sub(idle) > keep_alive };
                 if expired {
                     connection.close.cancel();
                 }
@@ -293,7 +294,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_sweeper_closes_slow_heads_and_long_idle_connections() {
-        let connections = Connections::new(8, Duration::from_millis(100), Duration::from_millis(600), metrics::Gauge::noop());
+        let connections =
+            Connections::new(8, Duration::from_millis(100), Duration::from_millis(600), metrics::Gauge::noop());
         let stop = CancellationToken::new();
         tokio::spawn(connections.clone().sweep(stop.clone()));
         let slow_head = connections.register(peer(), connections.admit(Duration::ZERO).await.unwrap());

@@ -9,8 +9,8 @@ use serde_json::value::RawValue;
 
 use crate::caller::Caller;
 use crate::pipeline::{Opened, Outcome, Pipeline, with_request_id};
-use crate::request_id;
 use crate::protocol::{self, Call, Entry, Id, Message, Response};
+use crate::request_id;
 use crate::websocket::Subscriptions;
 
 /// What a message came to.

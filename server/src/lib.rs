@@ -58,7 +58,7 @@ pub use auth::Authenticator;
 pub use client_address::ClientAddress;
 pub use config::{Limits, Policy};
 pub use ipnet::IpNet;
-pub use logging::{LogFormat, init_logging};
+pub use logging::{LogFormat, init_logging, log_filter};
 pub use metrics::Metrics;
 pub use rate_limit::{CallerKey, OnBackendError, RateLimit, RateLimitBackend, RedisBackend};
 pub use request_id::REQUEST_ID_HEADER;

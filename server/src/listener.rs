@@ -23,7 +23,12 @@ use crate::service::{self, Shared};
 const ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Accepts connections until the server drains.
-pub(crate) async fn accept(listener: TcpListener, shared: Arc<Shared>, connections: Arc<Connections>, rejected: metrics::Counter) {
+pub(crate) async fn accept(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    connections: Arc<Connections>,
+    rejected: metrics::Counter,
+) {
     let mut draining = shared.draining.clone();
     loop {
         let (socket, peer) = tokio::select! {
@@ -54,7 +59,8 @@ pub(crate) async fn accept(listener: TcpListener, shared: Arc<Shared>, connectio
 /// Waits after an accept error, unless it was only the peer giving up.
 async fn back_off(error: &std::io::Error) {
     use std::io::ErrorKind;
-    if matches!(error.kind(), ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset) {
+    if matches!(error.kind(), ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset)
+    {
         return;
     }
     tracing::error!(%error, "accepting a connection failed; pausing accepts for {ACCEPT_BACKOFF:?}");
@@ -63,7 +69,13 @@ async fn back_off(error: &std::io::Error) {
 
 /// Serves one connection until it closes, is reclaimed or timed out, the server drains
 /// (in-flight requests finish first) or the grace period is over.
-async fn serve(socket: TcpStream, peer: SocketAddr, slot: OwnedSemaphorePermit, shared: Arc<Shared>, connections: Arc<Connections>) {
+async fn serve(
+    socket: TcpStream,
+    peer: SocketAddr,
+    slot: OwnedSemaphorePermit,
+    shared: Arc<Shared>,
+    connections: Arc<Connections>,
+) {
     let connection = connections.register(peer, slot);
     let io = TokioIo::new(Watched::new(socket, connection.clone()));
     let service = {
@@ -76,7 +88,8 @@ async fn serve(socket: TcpStream, peer: SocketAddr, slot: OwnedSemaphorePermit, 
             }
         })
     };
-    let http = hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(io, service).with_upgrades();
+    let http =
+        hyper::server::conn::http1::Builder::new().keep_alive(true).serve_connection(io, service).with_upgrades();
     tokio::pin!(http);
     let mut draining = shared.draining.clone();
     let mut closing = false;

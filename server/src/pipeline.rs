@@ -154,10 +154,8 @@ impl Pipeline {
         self.check_rate_limits(procedure, caller, identity).await?;
         let _permits = self.admit(procedure)?;
 
-        let timeout = [caller.requested_timeout, call.meta.timeout]
-            .into_iter()
-            .flatten()
-            .fold(procedure.timeout, Duration::min);
+        let timeout =
+            [caller.requested_timeout, call.meta.timeout].into_iter().flatten().fold(procedure.timeout, Duration::min);
         let mut extensions = caller.extensions.clone();
         extensions.insert(request_id.clone());
         extensions.insert(Deadline(Instant::now() + timeout));

@@ -125,10 +125,12 @@ where
     let (mut parts, body) = request.into_parts();
     let limits = &shared.limits;
     let declared = body::content_length(&parts.headers);
-    let bytes = match body::read(body, declared, limits.max_request_body_bytes as usize, limits.body_read_timeout).await {
+    let bytes = match body::read(body, declared, limits.max_request_body_bytes as usize, limits.body_read_timeout).await
+    {
         Ok(bytes) => bytes,
         Err(error @ BodyError::TooBig(limit)) => {
-            let error = RpcError::framework(FrameworkCode::RequestTooBig, error.to_string()).with_data_field("limit", limit);
+            let error =
+                RpcError::framework(FrameworkCode::RequestTooBig, error.to_string()).with_data_field("limit", limit);
             return json_error(StatusCode::PAYLOAD_TOO_LARGE, &error);
         }
         Err(error @ BodyError::TooSlow(timeout)) => {

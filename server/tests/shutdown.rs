@@ -58,3 +58,23 @@ async fn calls_still_running_after_the_grace_period_are_abandoned() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(!server.shutdown().await, "shutdown claims the 5 s call finished within 200 ms");
 }
+
+#[tokio::test]
+async fn the_grace_period_is_a_hard_bound_even_with_calls_stuck() {
+    let server = serve(builder(Impl::default()).shutdown_grace(Duration::from_millis(300))).await;
+    let url = server.http_url();
+    // Stuck over HTTP, over a WebSocket, and a subscription that keeps streaming.
+    let _http = tokio::spawn(async move {
+        reqwest::Client::new().post(url).json(&call("svc.slow", json!({"ms": 3_600_000}))).send().await
+    });
+    let mut ws = socket(&server, None).await;
+    send(&mut ws, &call("svc.slow", json!({"ms": 3_600_000}))).await;
+    send(&mut ws, &json!({"jsonrpc": "2.0", "id": 2, "method": "svc.ticks"})).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let started = std::time::Instant::now();
+    let drained = tokio::time::timeout(Duration::from_secs(5), server.shutdown()).await.expect("shutdown returned");
+    assert!(!drained, "the stuck calls cannot have finished");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(3), "shutdown took {took:?} with a 300 ms grace period");
+}

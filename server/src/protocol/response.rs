@@ -30,7 +30,10 @@ impl Response {
         match outcome {
             Ok(result) if self.fits(id, result.get().len()) => write_result(&mut self.body, id, result),
             Ok(_) => {
-                tracing::warn!(limit = self.limit, "an answer is larger than the response limit; sent an error instead");
+                tracing::warn!(
+                    limit = self.limit,
+                    "an answer is larger than the response limit; sent an error instead"
+                );
                 write_error(&mut self.body, id, &too_big(self.limit));
             }
             Err(error) => write_error(&mut self.body, id, error),

@@ -73,8 +73,9 @@ fn malformed_requests_keep_a_valid_id() {
 
 #[test]
 fn params_and_meta_are_read() {
-    match single(r#"{"jsonrpc":"2.0","id":"x","method":"a\u002eb","params":{"k":[1]},"meta":{"timeoutMs":250,"other":1}}"#)
-    {
+    match single(
+        r#"{"jsonrpc":"2.0","id":"x","method":"a\u002eb","params":{"k":[1]},"meta":{"timeoutMs":250,"other":1}}"#,
+    ) {
         Entry::Call(call) => {
             assert_eq!(call.method, "a.b");
             assert_eq!(call.params.map(RawValue::get), Some(r#"{"k":[1]}"#));

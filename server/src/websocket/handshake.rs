@@ -7,7 +7,11 @@ use crate::body::{Body, text};
 
 /// Whether `request` asks to become a WebSocket (`Upgrade: websocket`), valid or not.
 pub(crate) fn is_upgrade<B>(request: &Request<B>) -> bool {
-    request.headers().get(header::UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+    request
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
 }
 
 /// The `Sec-WebSocket-Accept` value for a valid upgrade, or the 4xx answer to an invalid one.
@@ -94,11 +98,9 @@ mod tests {
     #[test]
     fn bad_handshakes_get_4xx() {
         let without = |name: &str| VALID.iter().copied().filter(|(n, _)| *n != name).collect::<Vec<_>>();
-        for (headers, status) in [
-            (without("connection"), 400),
-            (without("sec-websocket-key"), 400),
-            (without("sec-websocket-version"), 426),
-        ] {
+        for (headers, status) in
+            [(without("connection"), 400), (without("sec-websocket-key"), 400), (without("sec-websocket-version"), 426)]
+        {
             let refused = accept(&upgrade(&headers)).unwrap_err();
             assert_eq!(refused.status().as_u16(), status, "{headers:?}");
         }

@@ -61,8 +61,12 @@ pub(crate) fn config(max_message_bytes: usize) -> WebSocketConfig {
 }
 
 /// Serves one upgraded connection until it closes, fails, idles out or the server drains.
-pub(crate) async fn serve<S>(socket: WebSocketStream<S>, shared: Arc<Shared>, caller: Arc<Caller>, upgrade: http::request::Parts)
-where
+pub(crate) async fn serve<S>(
+    socket: WebSocketStream<S>,
+    shared: Arc<Shared>,
+    caller: Arc<Caller>,
+    upgrade: http::request::Parts,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let settings = &shared.limits;
@@ -185,10 +189,9 @@ async fn refresh(shared: &Shared, caller: &Caller, upgrade: &http::request::Part
     let ended = match &fresh {
         Authentication::Authenticated(identity) => *identity != current,
         Authentication::Anonymous => true,
-        Authentication::Refused(error) => matches!(
-            error.framework_code(),
-            Some(FrameworkCode::Unauthenticated | FrameworkCode::Forbidden)
-        ),
+        Authentication::Refused(error) => {
+            matches!(error.framework_code(), Some(FrameworkCode::Unauthenticated | FrameworkCode::Forbidden))
+        }
     };
     if ended {
         let fresh = match fresh {
