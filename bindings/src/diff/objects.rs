@@ -121,6 +121,7 @@ impl Walk<'_, '_> {
     }
 
     fn property_added(&mut self, path: &str, after: &Value, is_required: bool, old_extra: Extra<'_>) {
+        let rule = if is_required { "required-property-added" } else { "property-added" };
         match (self.role, old_extra) {
             (_, Extra::Schema(values)) => self.compare(path, values, after),
             (Role::Accept, _) if is_required => {
@@ -128,15 +129,15 @@ impl Walk<'_, '_> {
                 self.report(Class::Breaking, "required-property-added", path, message);
             }
             (Role::Accept, _) => {
-                self.report(Class::Safe, "property-added", path, format!("optional `{path}` added"));
+                self.report(Class::Safe, rule, path, format!("optional `{path}` added"));
             }
             (Role::Produce, Extra::Any) => {
                 let message = format!("`{path}` added (readers ignore fields they do not know)");
-                self.report(Class::Safe, "property-added", path, message);
+                self.report(Class::Safe, rule, path, message);
             }
             (Role::Produce, Extra::Never) => {
                 let message = format!("`{path}` added, but readers built for the baseline refuse unknown fields");
-                self.report(Class::Breaking, "property-added", path, message);
+                self.report(Class::Breaking, rule, path, message);
             }
         }
     }

@@ -143,23 +143,46 @@ impl Procedure<'_, '_> {
         if before.get("x-accord-unsubscribe") != after.get("x-accord-unsubscribe") {
             self.report(Class::Breaking, "unsubscribe-changed", format!("`{name}`: the unsubscribe method changed"));
         }
-        match (flag(client, "x-accord-authenticated"), flag(server, "x-accord-authenticated")) {
-            (false, true) => {
+        // Authentication and idempotency are promises of the server that clients rely on.
+        let backward = self.direction == Direction::Backward;
+        match (flag(before, "x-accord-authenticated"), flag(after, "x-accord-authenticated")) {
+            (false, true) if backward => {
                 let message = format!("`{name}` now needs an authenticated caller: anonymous calls are refused");
-                self.report(Class::Breaking, "authentication-required", message);
+                self.report(Class::Breaking, "authentication-added", message);
+            }
+            (false, true) => {
+                let message = format!("`{name}` now needs authentication (the baseline's server did not ask for it)");
+                self.report(Class::Safe, "authentication-added", message);
+            }
+            (true, false) if backward => {
+                self.report(Class::Safe, "authentication-removed", format!("`{name}` no longer needs authentication"));
             }
             (true, false) => {
-                self.report(Class::Safe, "authentication-dropped", format!("`{name}` no longer needs authentication"));
+                let message = format!(
+                    "`{name}` no longer needs authentication, but the baseline's server refuses anonymous calls"
+                );
+                self.report(Class::Breaking, "authentication-removed", message);
             }
             _ => {}
         }
-        match (flag(client, "x-accord-idempotent"), flag(server, "x-accord-idempotent")) {
-            (true, false) => {
+        match (flag(before, "x-accord-idempotent"), flag(after, "x-accord-idempotent")) {
+            (true, false) if backward => {
                 let message =
-                    format!("`{name}` is no longer idempotent, but clients retry it: a retry may apply it twice");
-                self.report(Class::Breaking, "idempotency-dropped", message);
+                    format!("`{name}` is no longer idempotent, but old clients retry it: a retry may apply it twice");
+                self.report(Class::Breaking, "idempotency-removed", message);
             }
-            (false, true) => self.report(Class::Safe, "idempotency-added", format!("`{name}` is now idempotent")),
+            (true, false) => {
+                self.report(Class::Safe, "idempotency-removed", format!("`{name}` is no longer idempotent"))
+            }
+            (false, true) if backward => {
+                self.report(Class::Safe, "idempotency-added", format!("`{name}` is now idempotent"))
+            }
+            (false, true) => {
+                let message = format!(
+                    "`{name}` is now idempotent, and new clients retry it, but the baseline's server may apply a retry twice"
+                );
+                self.report(Class::Breaking, "idempotency-added", message);
+            }
             _ => {}
         }
         if before.get("paramStructure") != after.get("paramStructure") {
