@@ -33,30 +33,33 @@ pub(crate) fn read(spec: &str, bindings_dir: &Path) -> Result<Baseline, Baseline
         let text = fs::read_to_string(path).map_err(|e| error(e.to_string()))?;
         return Ok(Baseline { text, origin: spec.to_owned() });
     }
-    let object = match spec.split_once(':') {
-        Some((revision, file)) if !revision.is_empty() && !file.is_empty() => spec.to_owned(),
+    // `REV:PATH` is read from the repository around the working directory, as git would; a bare
+    // revision from the repository that holds the bindings directory.
+    let (object, repository) = match spec.split_once(':') {
+        Some((revision, file)) if !revision.is_empty() && !file.is_empty() => (spec.to_owned(), PathBuf::from(".")),
         Some(_) => return Err(error("expected REV:PATH".into())),
         None => {
-            let file = path_in_repository(bindings_dir).map_err(error)?;
-            format!("{spec}:{}", file.join("openrpc.json").to_string_lossy().replace('\\', "/"))
+            let (file, root) = path_in_repository(bindings_dir).map_err(error)?;
+            (format!("{spec}:{}", file.join("openrpc.json").to_string_lossy().replace('\\', "/")), root)
         }
     };
-    let text = git(&["show", &object], Path::new(".")).map_err(|reason| {
+    let text = git(&["show", &object], &repository).map_err(|reason| {
         let not_path = if spec.contains(':') { "" } else { " (no such file or directory either)" };
         error(format!("{reason}{not_path}"))
     })?;
     Ok(Baseline { text, origin: format!("git {object}") })
 }
 
-/// `dir` relative to the root of the git repository that holds it.
-fn path_in_repository(dir: &Path) -> Result<PathBuf, String> {
+/// `dir` relative to the root of the git repository that holds it, and that root.
+fn path_in_repository(dir: &Path) -> Result<(PathBuf, PathBuf), String> {
     let absolute = fs::canonicalize(dir).map_err(|e| format!("the bindings directory {}: {e}", dir.display()))?;
     let root = git(&["rev-parse", "--show-toplevel"], &absolute)?;
     let root = fs::canonicalize(root.trim()).map_err(|e| format!("the repository root: {e}"))?;
-    absolute
+    let relative = absolute
         .strip_prefix(&root)
         .map(Path::to_path_buf)
-        .map_err(|_| format!("{} is not inside the repository {}", absolute.display(), root.display()))
+        .map_err(|_| format!("{} is not inside the repository {}", absolute.display(), root.display()))?;
+    Ok((relative, root))
 }
 
 /// Runs git in `dir` and returns its standard output.

@@ -3,6 +3,7 @@
 mod api;
 mod cli;
 mod corpus;
+mod diff_cli;
 mod errors;
 mod files;
 mod openrpc;

@@ -4,6 +4,7 @@
 //! Every misuse is reported as a spanned `compile_error!`; nothing here panics on user input.
 
 mod attrs;
+mod deprecation;
 mod error;
 mod int64;
 mod procedures;

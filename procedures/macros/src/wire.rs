@@ -23,6 +23,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let mut input: DeriveInput = syn::parse2(item)?;
     check(&input)?;
     mark_defaulted_fields_optional(&mut input);
+    crate::deprecation::mark(&mut input);
 
     let derives = attrs::wire_derives();
     let validation = validation::expand(&input);
