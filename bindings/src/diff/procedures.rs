@@ -270,9 +270,16 @@ impl Procedure<'_, '_> {
         }
     }
 
+    /// Reports at the error type, so one change to a shared error enum is one entry.
+    fn error_change(&mut self, class: Class, rule: &'static str, path: &str, message: String) {
+        let reach = Reach { procedure: self.name.to_owned(), position: Position::Error };
+        self.out.push(Finding { class, rule, path: path.to_owned(), message, reach });
+    }
+
     fn compare_errors(&mut self, before: &Method, after: &Method) {
-        let name = self.name;
         let (old_codes, new_codes) = (error_codes(self.old, before), error_codes(self.new, after));
+        let error_type = error_type(before, after, self.name);
+        let path = error_type.as_str();
         // Errors travel like results: new codes surprise the reader.
         let reader_is_old = self.result_role() == Role::Produce;
         for (code, old_number, old_schema) in &old_codes {
@@ -281,23 +288,23 @@ impl Procedure<'_, '_> {
                     if let (Some(a), Some(b)) = (old_number, new_number)
                         && a != b
                     {
-                        let message = format!("`{name}`: the error `{code}` now has the number {b} (was {a})");
-                        self.report(Class::Breaking, "error-number-changed", message);
+                        let message = format!("`{path}`: the error `{code}` now has the number {b} (was {a})");
+                        self.error_change(Class::Breaking, "error-number-changed", path, message);
                     }
                     if let (Some(a), Some(b)) = (old_schema, new_schema) {
-                        let path = format!("{}::{code}", error_type(before, after, name));
                         let role = self.result_role();
-                        self.walk(role, Position::Error, &path, a, b);
+                        self.walk(role, Position::Error, &format!("{path}::{code}"), a, b);
                     }
                 }
                 None if reader_is_old => {
-                    self.report(Class::Safe, "error-removed", format!("`{name}`: error `{code}` no longer returned"));
+                    let message = format!("`{path}`: error `{code}` no longer returned");
+                    self.error_change(Class::Safe, "error-removed", path, message);
                 }
                 None => {
                     let message = format!(
-                        "`{name}`: error `{code}` removed, but the baseline's server may still return it: exhaustive switches miss it"
+                        "`{path}`: error `{code}` removed, but the baseline's server may still return it: exhaustive switches miss it"
                     );
-                    self.report(Class::Warning, "error-removed", message);
+                    self.error_change(Class::Warning, "error-removed", path, message);
                 }
             }
         }
@@ -307,10 +314,10 @@ impl Procedure<'_, '_> {
             }
             if reader_is_old {
                 let message =
-                    format!("`{name}`: error `{code}` added: clients' exhaustive switches over the error code miss it");
-                self.report(Class::Warning, "error-added", message);
+                    format!("`{path}`: error `{code}` added: clients' exhaustive switches over the error code miss it");
+                self.error_change(Class::Warning, "error-added", path, message);
             } else {
-                self.report(Class::Safe, "error-added", format!("`{name}`: error `{code}` added"));
+                self.error_change(Class::Safe, "error-added", path, format!("`{path}`: error `{code}` added"));
             }
         }
     }
