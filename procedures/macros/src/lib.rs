@@ -8,6 +8,7 @@ mod deprecation;
 mod error;
 mod int64;
 mod procedures;
+mod serde_view;
 mod wire;
 
 use proc_macro::TokenStream;
