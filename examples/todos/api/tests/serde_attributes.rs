@@ -1,7 +1,8 @@
 //! The three views agree (DESIGN.md §4) for every serde attribute `#[accord::wire]` supports:
 //! `skip_serializing_if` (with `default`), field and container `default`, `flatten`, the
 //! `rename_all` rules, `tag`, `tag` + `content`, `untagged`, `transparent`,
-//! `deny_unknown_fields`, and externally tagged enums mixing unit, newtype and struct variants.
+//! `deny_unknown_fields`, externally tagged enums mixing unit, newtype and struct variants, and
+//! `with` described by the user (`#[schemars(with)]` + `#[ts(type)]`).
 //!
 //! The types live in a small test-only API (below); its bindings are generated into a temp dir
 //! and checked with the machinery of the todos agreement test (`support/agreement.rs`): what
@@ -149,6 +150,27 @@ pub enum Command {
     Move { delta_x: i32 },
 }
 
+/// A representation the user took over (`with`) and described (`schemars(with)`, `ts(type)`).
+#[accord::wire]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Described {
+    #[serde(with = "as_text")]
+    #[schemars(with = "String")]
+    #[ts(type = "string")]
+    pub count: u32,
+}
+
+mod as_text {
+    pub fn serialize<S: serde::Serializer>(value: &u32, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&value.to_string())
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[accord::error]
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum AttributesError {
@@ -176,10 +198,23 @@ pub trait Attributes {
     async fn event(&self, cx: &Cx) -> Result<Event, AttributesError>;
     #[query]
     async fn price(&self, cx: &Cx, input: Price) -> Result<Command, AttributesError>;
+    #[query]
+    async fn described(&self, cx: &Cx, input: Described) -> Result<Described, AttributesError>;
 }
 
 const TYPES: &[&str] = &[
-    "Command", "Event", "IdOrName", "Kebab", "Level", "Price", "Search", "Settings", "Shape", "Snake", "Sparse",
+    "Command",
+    "Described",
+    "Event",
+    "IdOrName",
+    "Kebab",
+    "Level",
+    "Price",
+    "Search",
+    "Settings",
+    "Shape",
+    "Snake",
+    "Sparse",
     "Strict",
 ];
 
@@ -213,6 +248,7 @@ fn samples() -> Vec<Sample> {
         of("IdOrName", IdOrName::Name("seven".into())),
         of("Price", Price { amount: Cents(250), item: IdOrName::Id(1), level: Level::HighPriority }),
         of("Strict", Strict { a: 1 }),
+        of("Described", Described { count: 42 }),
         of("Command", Command::Stop),
         of("Command", Command::Say("hi".into())),
         of("Command", Command::Move { delta_x: -3 }),
@@ -240,6 +276,7 @@ fn wrong_values() -> Vec<Wrong> {
             json!({"amount": {"0": 1}, "item": 1, "level": "LOW_PRIORITY"}),
         ),
         wrong::<Strict>("Strict", "an unknown field", false, json!({"a": 1, "b": 2})),
+        wrong::<Described>("Described", "a number where text is sent", true, json!({"count": 42})),
         wrong::<Command>("Command", "a struct variant as a string", true, json!("Move")),
         wrong::<Command>("Command", "two variants at once", true, json!({"Say": "a", "Stop": null})),
     ]
