@@ -9,7 +9,7 @@
 
 mod support;
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use support::example::Example;
 use support::{code, copy, describe, read, text, write};
@@ -160,6 +160,6 @@ fn real_edits_of_the_todos_api_are_classified_for_deployed_clients() {
     assert!(failures.is_empty(), "{} of {} edits disagree:\n{}", failures.len(), EDITS.len(), failures.join("\n"));
 }
 
-fn path(path: &PathBuf) -> String {
+fn path(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
