@@ -148,7 +148,7 @@ pub mod shapes {
 
 /// The next version of the shelf, as `bindings diff` sees it: `Book.pages` removed (optional,
 /// so a warning for old clients), `NewBook.isbn` added as required (breaking for old clients),
-/// `shelf.allBooks` deprecated, `Book.addedMs` deprecated, `shelf.count` added.
+/// `shelf.allBooks` deprecated, `Book.addedMs` and `NewBook.pages` deprecated, `shelf.count` added.
 pub mod shelf_v2 {
     use super::*;
 
@@ -167,6 +167,7 @@ pub mod shelf_v2 {
     pub struct NewBook {
         /// Any title.
         pub title: String,
+        #[deprecated]
         #[serde(default)]
         pub pages: Option<u32>,
         pub isbn: String,

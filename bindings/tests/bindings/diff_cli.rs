@@ -10,20 +10,7 @@ use accord_bindings::exit;
 use serde_json::Value;
 
 use crate::api;
-
-struct Outcome {
-    code: u8,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str], apis: &[Description], default_dir: &Path) -> Outcome {
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let default_dir = default_dir.to_string_lossy();
-    let code = accord_bindings::run(args.iter().copied(), apis, &default_dir, &mut stdout, &mut stderr);
-    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
-    Outcome { code, stdout: text(stdout), stderr: text(stderr) }
-}
+use crate::cli::run;
 
 fn v1() -> Vec<Description> {
     vec![api::ShelfApi::description()]
@@ -179,6 +166,12 @@ fn deprecation_reaches_openrpc_and_typescript() {
     let added_ms = &openrpc["components"]["schemas"]["Book"]["properties"]["addedMs"];
     assert_eq!(added_ms["deprecated"], true, "{added_ms}");
     assert_eq!(added_ms["description"], "When it was added.", "the tag stays out of the schema: {added_ms}");
+
+    let add = methods.iter().find(|m| m["name"] == "shelf.add").cloned().unwrap_or_default();
+    let params = add["params"].as_array().cloned().unwrap_or_default();
+    let pages = params.iter().find(|p| p["name"] == "pages").cloned().unwrap_or_default();
+    assert_eq!(pages["deprecated"], true, "a deprecated input field is a deprecated param: {add}");
+    assert!(params.iter().filter(|p| p["name"] != "pages").all(|p| p.get("deprecated").is_none()), "{add}");
 
     let procedures = bindings.get("procedures.ts").unwrap_or_default();
     assert!(procedures.contains("    /** @deprecated */\n    allBooks:"), "{procedures}");
