@@ -2,7 +2,6 @@
 //! (`api::shelf_v2`), with baselines from a directory, a file and a git revision.
 
 use std::fs;
-use std::path::Path;
 use std::process::Command;
 
 use accord::{Api, Description};
