@@ -311,7 +311,9 @@ fn all_of(map: &Map<String, Value>) -> Option<&Vec<Value>> {
 /// all it allows).
 pub(crate) fn strip_null(map: &Map<String, Value>) -> (bool, Option<Map<String, Value>>) {
     let mut core = map.clone();
-    let mut nullable = false;
+    // A schema that restricts neither the type nor the values (`{}`) allows `null` too.
+    let restricting = ["type", "enum", "const", "oneOf", "anyOf", "allOf", "$ref", "not"];
+    let mut nullable = !restricting.iter().any(|key| map.contains_key(*key));
     let mut only_null = false;
     match core.get_mut("type") {
         Some(Value::String(ty)) if ty == "null" => {
