@@ -1,5 +1,5 @@
 //! The command line of an API crate's `bindings` binary: `generate` writes the files, `check`
-//! reports whether they are up to date (for CI).
+//! reports whether they are up to date, `diff` whether deployed clients still work (both for CI).
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -18,14 +18,19 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// `check` found stale, missing or extra files.
     pub const STALE: u8 = 4;
+    /// `diff` found a breaking change that the allowlist does not cover.
+    pub const BREAKING: u8 = 100;
 }
 
-const USAGE: &str = "usage: bindings (generate | check) [--out DIR]";
+const USAGE: &str = "usage: bindings (generate | check) [--out DIR]\n       \
+                     bindings diff --against BASELINE [--forward] [--format text|json] [--allow FILE] [--out DIR]\n\
+                     BASELINE: an openrpc.json, a bindings directory, REV:PATH, or a git revision (its copy of --out)";
 
 #[derive(Debug, PartialEq, Eq)]
 enum Command {
     Generate,
     Check,
+    Diff(crate::diff_command::DiffArgs),
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -39,6 +44,10 @@ enum Parsed {
 /// - `generate [--out DIR]` writes the bindings into `DIR` (default: `default_dir`);
 /// - `check [--out DIR]` prints the stale files' diffs, the missing and extra files, and how to
 ///   regenerate, and exits [`exit::STALE`] (4) unless the directory is up to date.
+///
+/// - `diff --against BASELINE [--forward] [--format text|json] [--allow FILE]` classifies every
+///   change since the baseline for the clients already deployed and exits [`exit::BREAKING`]
+///   (100) when one breaks (see [`crate::diff`]).
 ///
 /// Wrong arguments exit [`exit::USAGE`] (2); generation and IO errors exit [`exit::ERROR`] (1).
 pub fn cli(apis: &[Description], default_dir: &str) -> ExitCode {
@@ -74,6 +83,7 @@ where
         }
     };
     match command {
+        Command::Diff(args) => crate::diff_command::run(&args, &bindings, &dir, stdout, stderr),
         Command::Generate => match bindings.write(&dir) {
             Ok(()) => {
                 let _ = writeln!(stdout, "wrote {} files to {}", bindings.files().len(), dir.display());
@@ -118,31 +128,54 @@ fn hint(out: Option<&PathBuf>) -> String {
 }
 
 fn parse(args: impl Iterator<Item = OsString>) -> Result<Parsed, String> {
-    let mut command = None;
+    let mut command: Option<&'static str> = None;
     let mut out = None;
+    let mut diff = crate::diff_command::DiffArgs::default();
     let mut args = args;
     while let Some(arg) = args.next() {
         let Some(text) = arg.to_str() else {
             return Err(format!("unexpected argument {}", arg.to_string_lossy()));
         };
-        match text {
+        let (flag, inline) = match text.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
+            _ => (text, None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            match inline.clone() {
+                Some(value) => Ok(value),
+                None => args
+                    .next()
+                    .and_then(|v| v.to_str().map(str::to_owned))
+                    .ok_or_else(|| format!("{name} needs a value")),
+            }
+        };
+        match flag {
             "-h" | "--help" | "help" => return Ok(Parsed::Help),
-            "generate" | "check" if command.is_none() => {
-                command = Some(if text == "generate" { Command::Generate } else { Command::Check });
+            "generate" if command.is_none() => command = Some("generate"),
+            "check" if command.is_none() => command = Some("check"),
+            "diff" if command.is_none() => command = Some("diff"),
+            "--out" if out.is_none() => out = Some(PathBuf::from(value("--out")?)),
+            "--against" if diff.against.is_none() => diff.against = Some(value("--against")?),
+            "--allow" if diff.allow.is_none() => diff.allow = Some(PathBuf::from(value("--allow")?)),
+            "--format" => {
+                diff.json = match value("--format")?.as_str() {
+                    "json" => true,
+                    "text" => false,
+                    other => return Err(format!("--format is `text` or `json`, not `{other}`")),
+                }
             }
-            "--out" => match args.next() {
-                Some(dir) if out.is_none() => out = Some(PathBuf::from(dir)),
-                Some(_) => return Err("--out is given twice".into()),
-                None => return Err("--out needs a directory".into()),
-            },
-            _ if text.starts_with("--out=") && out.is_none() => {
-                out = Some(PathBuf::from(&text["--out=".len()..]));
-            }
+            "--forward" if inline.is_none() => diff.forward = true,
+            "--out" | "--against" | "--allow" => return Err(format!("{flag} is given twice")),
             _ => return Err(format!("unexpected argument `{text}`")),
         }
     }
+    let diff_flags = diff != crate::diff_command::DiffArgs::default();
     match command {
-        Some(command) => Ok(Parsed::Run { command, out }),
+        Some("diff") if diff.against.is_none() => Err("diff needs --against BASELINE".into()),
+        Some("diff") => Ok(Parsed::Run { command: Command::Diff(diff), out }),
+        Some(_) if diff_flags => Err("--against, --forward, --format and --allow are options of diff".into()),
+        Some("generate") => Ok(Parsed::Run { command: Command::Generate, out }),
+        Some(_) => Ok(Parsed::Run { command: Command::Check, out }),
         None => Err("missing command".into()),
     }
 }
@@ -173,5 +206,19 @@ mod tests {
         assert!(parse_strs(&["check", "--out", "a", "--out", "b"]).is_err());
         assert!(parse_strs(&["check", "--out=a", "--out=b"]).is_err());
         assert!(parse_strs(&["frobnicate"]).is_err());
+        assert!(parse_strs(&["diff"]).is_err(), "diff needs --against");
+        assert!(parse_strs(&["check", "--forward"]).is_err());
+        assert!(parse_strs(&["diff", "--against", "a", "--format", "yaml"]).is_err());
+        assert!(parse_strs(&["diff", "--against", "a", "--against", "b"]).is_err());
+    }
+
+    #[test]
+    fn diff_options_are_parsed() {
+        let parsed =
+            parse_strs(&["diff", "--against=origin/main", "--forward", "--format", "json", "--allow", "a.toml"]);
+        let Ok(Parsed::Run { command: Command::Diff(args), out: None }) = parsed else { panic!("{parsed:?}") };
+        assert_eq!(args.against.as_deref(), Some("origin/main"));
+        assert!(args.forward && args.json);
+        assert_eq!(args.allow, Some(PathBuf::from("a.toml")));
     }
 }

@@ -71,9 +71,12 @@
 //! # }
 //! ```
 
+mod baseline;
 mod check;
 mod cli;
 mod collect;
+pub mod diff;
+mod diff_command;
 mod error;
 mod integer_bounds;
 mod json;

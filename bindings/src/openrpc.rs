@@ -4,8 +4,10 @@
 //! Each procedure is one method: `params` are the properties of its input object (Accord
 //! sends inputs by name), `result` is its output (for a subscription: the type of each item),
 //! and `errors` lists its domain errors. Accord-specific facts travel in extensions:
-//! `x-accord-kind`, `x-accord-error` (the schema of the error union), for subscriptions
+//! `x-accord-kind`, `x-accord-error` (the schema of the error union), `x-accord-input` (the
+//! schema of the whole input, which `bindings diff` compares), for subscriptions
 //! `x-accord-unsubscribe`, and `x-accord-authenticated: true` for procedures that need a caller.
+//! A `#[deprecated]` procedure is `deprecated: true`, and so is each param whose field is.
 
 use accord::{Description, ErrorCase};
 use schemars::Schema;
@@ -110,7 +112,26 @@ fn method(
     if description.authenticated {
         method["x-accord-authenticated"] = true.into();
     }
+    contract_members(&mut method, description, schemas.input.as_ref());
     Ok(method)
+}
+
+/// What `bindings diff` reads besides the standard members: the whole input type (params
+/// alone lose its name and `additionalProperties`) and deprecation.
+fn contract_members(method: &mut Value, description: &accord::ProcedureDescription, input: Option<&Schema>) {
+    if let Some(input) = input {
+        method["x-accord-input"] = input.as_value().clone();
+    }
+    if description.deprecated {
+        method["deprecated"] = true.into();
+    }
+    if let Some(params) = method.get_mut("params").and_then(Value::as_array_mut) {
+        for param in params {
+            if param["schema"].get("deprecated") == Some(&Value::Bool(true)) {
+                param["deprecated"] = true.into();
+            }
+        }
+    }
 }
 
 /// One content descriptor per property of the input object, sorted by name.

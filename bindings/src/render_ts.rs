@@ -37,7 +37,7 @@ pub(crate) fn procedures_ts(api: &Api<'_>) -> String {
         let _ = writeln!(out, "  {namespace}: {{");
         for procedure in procedures {
             let description = procedure.description;
-            out.push_str(&jsdoc(description.docs, "    "));
+            out.push_str(&jsdoc(&deprecation(description.docs, description.deprecated), "    "));
             let _ = writeln!(
                 out,
                 "    {}: {{ kind: \"{}\"; input: {}; output: {}; error: {} }};",
@@ -81,6 +81,15 @@ fn by_namespace<'p, 'a>(procedures: &'p [Procedure<'a>]) -> Vec<(&'a str, &'p [P
         rest = tail;
     }
     groups
+}
+
+/// `docs` with a JSDoc `@deprecated` tag last when the procedure is `#[deprecated]`.
+fn deprecation(docs: &str, deprecated: bool) -> String {
+    match (deprecated, docs.trim()) {
+        (false, docs) => docs.to_owned(),
+        (true, "") => "@deprecated".to_owned(),
+        (true, docs) => format!("{docs}\n\n@deprecated"),
+    }
 }
 
 /// A JSDoc comment for `docs` at `indent`: `/** one line */`, or a ` * `-prefixed block.

@@ -67,6 +67,8 @@ pub struct ProcedureDescription {
     pub kind: Kind,
     /// The method's doc comment.
     pub docs: &'static str,
+    /// Whether the method is `#[deprecated]` (OpenRPC `deprecated: true`, TS `@deprecated`).
+    pub deprecated: bool,
     /// Whether the caller must be authenticated (`#[query(authenticated)]`); the server
     /// refuses anonymous calls with `UNAUTHENTICATED` before the method runs.
     pub authenticated: bool,

@@ -145,3 +145,57 @@ pub mod shapes {
         async fn area(&self, cx: &Cx, input: Shape) -> Result<u32, LoanError>;
     }
 }
+
+/// The next version of the shelf, as `bindings diff` sees it: `Book.pages` removed (optional,
+/// so a warning for old clients), `NewBook.isbn` added as required (breaking for old clients),
+/// `shelf.allBooks` deprecated, `Book.addedMs` and `NewBook.pages` deprecated, `shelf.count` added.
+pub mod shelf_v2 {
+    use super::*;
+
+    /// A book on the shelf.
+    #[accord::wire]
+    pub struct Book {
+        pub id: u32,
+        pub title: String,
+        /// When it was added.
+        #[deprecated(note = "use the audit log")]
+        pub added_ms: I53,
+    }
+
+    /// Input of `shelf.add`.
+    #[accord::wire]
+    pub struct NewBook {
+        /// Any title.
+        pub title: String,
+        #[deprecated]
+        #[serde(default)]
+        pub pages: Option<u32>,
+        pub isbn: String,
+    }
+
+    /// A shelf of books.
+    #[accord::procedures(namespace = "shelf")]
+    pub trait Shelf {
+        /// Fetch one book.
+        #[query]
+        async fn get(&self, cx: &Cx, input: BookId) -> Result<Book, ShelfError>;
+
+        #[deprecated(note = "page through shelf.get")]
+        #[query]
+        async fn all_books(&self, cx: &Cx) -> Result<Vec<Book>, ShelfError>;
+
+        /// Add a book.
+        ///
+        /// Titles need not be unique.
+        #[mutation]
+        async fn add(&self, cx: &Cx, input: NewBook) -> Result<Book, ShelfError>;
+
+        /// Books as they are added.
+        #[subscription]
+        async fn added(&self, cx: &Cx) -> Result<Stream<Book, ShelfError>, ShelfError>;
+
+        /// How many books there are.
+        #[query]
+        async fn count(&self, cx: &Cx) -> Result<u32, ShelfError>;
+    }
+}

@@ -8,13 +8,15 @@ use accord_bindings::exit;
 
 use crate::{api, apis};
 
-struct Outcome {
-    code: u8,
-    stdout: String,
-    stderr: String,
+/// What a run of the command line returned and printed.
+pub(crate) struct Outcome {
+    pub code: u8,
+    pub stdout: String,
+    pub stderr: String,
 }
 
-fn run(args: &[&str], apis: &[Description], default_dir: &Path) -> Outcome {
+/// Runs the command line with `args` over `apis`.
+pub(crate) fn run(args: &[&str], apis: &[Description], default_dir: &Path) -> Outcome {
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
     let default_dir = default_dir.to_string_lossy();
     let code = accord_bindings::run(args.iter().copied(), apis, &default_dir, &mut stdout, &mut stderr);

@@ -2,6 +2,8 @@
 
 mod api;
 mod cli;
+mod corpus;
+mod diff_cli;
 mod errors;
 mod files;
 mod openrpc;

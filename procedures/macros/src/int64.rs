@@ -47,7 +47,7 @@ fn check_type(ty: &Type) -> syn::Result<()> {
                         format!(
                             "`{name}` cannot cross the wire exactly: JavaScript numbers hold integers only up to 2^53 − 1. \
                              Use `accord::I53` (an i64 checked to that range; a `number` in TypeScript), `i32`/`u32`, \
-                             or serialize it as a string with `#[serde(with = ...)]` and `#[ts(type = \"string\")]`"
+                             or serialize it as a string with `#[serde(with = ...)]`, `#[schemars(with = \"String\")]` and `#[ts(type = \"string\")]`"
                         ),
                     ));
                 }

@@ -4,9 +4,11 @@
 //! Every misuse is reported as a spanned `compile_error!`; nothing here panics on user input.
 
 mod attrs;
+mod deprecation;
 mod error;
 mod int64;
 mod procedures;
+mod serde_view;
 mod wire;
 
 use proc_macro::TokenStream;

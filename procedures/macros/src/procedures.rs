@@ -27,6 +27,8 @@ struct Procedure {
     method: String,
     kind: Kind,
     authenticated: bool,
+    /// `#[deprecated]` (kept in `attrs` too, so the trait method is deprecated in Rust).
+    deprecated: bool,
     docs: String,
     attrs: Vec<syn::Attribute>,
     cx_ty: Type,
@@ -218,6 +220,7 @@ fn parse_procedure(f: &TraitItemFn) -> syn::Result<Procedure> {
         method: sig.ident.to_string().to_lower_camel_case(),
         kind,
         authenticated,
+        deprecated: f.attrs.iter().any(|attr| attr.path().is_ident("deprecated")),
         docs: attrs::docs(&f.attrs),
         attrs,
         cx_ty,
@@ -315,6 +318,7 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
     let descriptions = procedures.iter().map(|p| {
         let name = format!("{namespace}.{}", p.method);
         let (method, rust_name, docs, authenticated) = (&p.method, p.ident.to_string(), &p.docs, p.authenticated);
+        let deprecated = p.deprecated;
         let unsubscribe = match p.kind {
             Kind::Subscription => {
                 let unsubscribe = format!("{name}.unsubscribe");
@@ -344,6 +348,7 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
                 rust_name: #rust_name,
                 kind: ::accord::Kind::#kind,
                 docs: #docs,
+                deprecated: #deprecated,
                 authenticated: #authenticated,
                 input: #input,
                 output: #output,
@@ -412,6 +417,7 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
 
         impl #api {
             /// Binds an implementation, for a server to mount.
+            #[allow(deprecated)] // a deprecated procedure is still served
             #vis fn handlers<Implementation: #trait_ident + 'static>(implementation: Implementation) -> ::accord::Handlers {
                 let implementation = ::std::sync::Arc::new(implementation);
                 ::accord::Handlers::new(
@@ -477,6 +483,7 @@ fn client(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenS
         }
 
         // `__Transport`, not `T`: a user's trait may well be called `T`.
+        #[allow(deprecated)]
         impl<__Transport: ::accord::Transport> #trait_ident for #client<__Transport> {
             #(#methods)*
         }

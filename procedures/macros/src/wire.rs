@@ -1,7 +1,9 @@
 //! `#[accord::wire]`: one attribute that makes a struct or enum a wire type.
 //!
 //! It adds the serde, schemars and ts-rs derives (through `accord`'s re-exports, so the user's
-//! crate needs no direct dependency on them) and Accord's conventions:
+//! crate needs no direct dependency on them) and Accord's conventions. serde's attributes are
+//! read by serde's own parser (see `serde_view`), which also refuses those the bindings could not
+//! describe exactly.
 //! - struct fields and enum struct-variant fields are camelCase on the wire (unless the type
 //!   sets its own `rename_all`);
 //! - `Option` fields may be omitted in TypeScript (`field?: T | null`), matching serde, which
@@ -14,6 +16,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{Data, DeriveInput};
 
+use crate::serde_view::{self, WireModel};
 use crate::{attrs, int64};
 
 pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
@@ -22,27 +25,32 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     }
     let mut input: DeriveInput = syn::parse2(item)?;
     check(&input)?;
-    mark_defaulted_fields_optional(&mut input);
+    let written = serde_view::read(quote!(#input))?;
 
-    let derives = attrs::wire_derives();
-    let validation = validation::expand(&input);
     let mut conventions = TokenStream::new();
     match &input.data {
         Data::Struct(data) => {
             if matches!(data.fields, syn::Fields::Named(_)) {
-                if !attrs::serde_sets(&input.attrs, "rename_all") {
+                if !written.sets_rename_all {
                     conventions.extend(quote!(#[serde(rename_all = "camelCase")]));
                 }
                 conventions.extend(quote!(#[ts(optional_fields = nullable)]));
             }
         }
         Data::Enum(_) => {
-            if !attrs::serde_sets(&input.attrs, "rename_all_fields") {
+            if !written.sets_rename_all_fields {
                 conventions.extend(quote!(#[serde(rename_all_fields = "camelCase")]));
             }
         }
         Data::Union(_) => unreachable!("rejected by check"),
     }
+    // What serde will do with the conventions applied: the names the wire (and garde's paths) use.
+    let view = serde_view::read(quote!(#conventions #input))?;
+    mark_defaulted_fields_optional(&mut input, &view);
+    crate::deprecation::mark(&mut input);
+
+    let derives = attrs::wire_derives();
+    let validation = validation::expand(&input, &view);
 
     let validation::Expansion { attrs: validation_attrs, impls: validation_impls } = validation;
     Ok(quote! {
@@ -54,16 +62,18 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     })
 }
 
-/// A field with `#[serde(default)]` may be left out of an input, so TypeScript must not
-/// require it (`field?: T`). ts-rs only infers that when serialization may skip it too.
-fn mark_defaulted_fields_optional(input: &mut DeriveInput) {
+/// A field with `#[serde(default)]` (its own or its container's) may be left out of an input,
+/// so TypeScript must not require it (`field?: T`). ts-rs only infers that when serialization
+/// may skip it too, and never from a container's `default`.
+fn mark_defaulted_fields_optional(input: &mut DeriveInput, view: &WireModel) {
     let fields: Vec<&mut syn::Field> = match &mut input.data {
         Data::Struct(data) => data.fields.iter_mut().collect(),
         Data::Enum(data) => data.variants.iter_mut().flat_map(|v| v.fields.iter_mut()).collect(),
         Data::Union(_) => Vec::new(),
     };
-    for field in fields {
-        let defaulted = attrs::serde_sets(&field.attrs, "default");
+    let wire_fields = view.fields.iter().chain(view.variants.iter().flat_map(|v| &v.fields));
+    for (field, wire) in fields.into_iter().zip(wire_fields) {
+        let defaulted = wire.defaulted && !wire.skipped && !wire.flatten;
         let has_ts_optional = field.attrs.iter().any(|a| {
             a.path().is_ident("ts") && a.meta.require_list().is_ok_and(|l| l.tokens.to_string().contains("optional"))
         });
@@ -96,9 +106,10 @@ fn check(input: &DeriveInput) -> syn::Result<()> {
 mod validation {
     use proc_macro2::{Span, TokenStream};
     use quote::{format_ident, quote, quote_spanned};
-    use syn::ext::IdentExt;
     use syn::spanned::Spanned;
     use syn::{Attribute, Data, DeriveInput, Fields, Ident};
+
+    use crate::serde_view::{Tag, WireField, WireModel};
 
     pub struct Expansion {
         /// Attributes to put on the type (the garde derive).
@@ -107,7 +118,7 @@ mod validation {
         pub impls: TokenStream,
     }
 
-    pub fn expand(input: &DeriveInput) -> Expansion {
+    pub fn expand(input: &DeriveInput, view: &WireModel) -> Expansion {
         let Some(first_rule) = first_garde_attr(input) else {
             return Expansion { attrs: TokenStream::new(), impls: always_valid(input) };
         };
@@ -133,7 +144,7 @@ mod validation {
             attrs.extend(quote!(#[garde(allow_unvalidated)]));
         }
         let mut impls = garde_validate(input);
-        impls.extend(wire_path(input));
+        impls.extend(wire_path(input, view));
         Expansion { attrs, impls }
     }
 
@@ -282,25 +293,24 @@ mod validation {
         }
     }
 
-    /// The body that maps `__accord_path` below one set of fields.
+    /// The body that maps `__accord_path` below one set of fields, named on the wire as `wire`
+    /// says (serde's names, in declaration order).
     fn fields_body(
         fields: &Fields,
         values: &[TokenStream],
-        rename_all: Option<RenameRule>,
+        wire: &[WireField],
         serde_transparent: bool,
         garde_transparent: bool,
     ) -> TokenStream {
         let newtype = matches!(fields, Fields::Unnamed(f) if f.unnamed.len() == 1);
         let wire_segment = |index: usize, field: &syn::Field| -> WireSegment {
-            let serde = SerdeAttrs::of(&field.attrs);
-            match &field.ident {
-                _ if serde_transparent || serde.flag("flatten") => WireSegment::None,
-                Some(ident) => WireSegment::Key(serde.value("rename").unwrap_or_else(|| {
-                    let name = ident.unraw().to_string();
-                    rename_all.map_or(name.clone(), |rule| rule.apply_to_field(&name))
-                })),
-                None if newtype => WireSegment::None,
-                None => WireSegment::Index(index),
+            let flatten = wire.get(index).is_some_and(|w| w.flatten);
+            match (&field.ident, wire.get(index)) {
+                _ if serde_transparent || flatten => WireSegment::None,
+                (Some(_), Some(wire)) => WireSegment::Key(wire.name.clone()),
+                (Some(ident), None) => WireSegment::Key(ident.to_string()),
+                (None, _) if newtype => WireSegment::None,
+                (None, _) => WireSegment::Index(index),
             }
         };
         if garde_transparent && let Some(field) = fields.iter().next() {
@@ -324,10 +334,9 @@ mod validation {
         }
     }
 
-    fn wire_path(input: &DeriveInput) -> TokenStream {
+    fn wire_path(input: &DeriveInput, view: &WireModel) -> TokenStream {
         let ident = &input.ident;
         let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
-        let container = SerdeAttrs::of(&input.attrs);
         let garde_transparent = garde_sets(&input.attrs, "transparent");
         let body = match &input.data {
             Data::Struct(data) => {
@@ -343,23 +352,10 @@ mod validation {
                         }
                     })
                     .collect();
-                // #[accord::wire] sets camelCase on named structs unless the type chose its own.
-                let rename_all = match container.value("rename_all") {
-                    Some(rule) => RenameRule::parse(&rule),
-                    None => Some(RenameRule::CamelCase),
-                };
-                fields_body(&data.fields, &values, rename_all, container.flag("transparent"), garde_transparent)
+                fields_body(&data.fields, &values, &view.fields, view.transparent, garde_transparent)
             }
             Data::Enum(data) => {
-                let variant_rule = container.value("rename_all").and_then(|r| RenameRule::parse(&r));
-                let fields_rule = match container.value("rename_all_fields") {
-                    Some(rule) => RenameRule::parse(&rule),
-                    None => Some(RenameRule::CamelCase),
-                };
-                let tag = container.value("tag");
-                let content = container.value("content");
-                let untagged = container.flag("untagged");
-                let arms = data.variants.iter().map(|variant| {
+                let arms = data.variants.iter().zip(&view.variants).map(|(variant, wire)| {
                     let name = &variant.ident;
                     let bindings: Vec<Ident> =
                         (0..variant.fields.len()).map(|i| format_ident!("__accord_field_{}", i)).collect();
@@ -374,23 +370,16 @@ mod validation {
                     if variant.fields.is_empty() {
                         return quote!(#pattern => __accord_out.push_verbatim(__accord_path),);
                     }
-                    let serde = SerdeAttrs::of(&variant.attrs);
-                    let variant_name = serde.value("rename").unwrap_or_else(|| {
-                        let name = name.unraw().to_string();
-                        variant_rule.map_or(name.clone(), |rule| rule.apply_to_variant(&name))
-                    });
                     // Where the variant's content sits: under its name (externally tagged), under
                     // the content key (adjacently tagged), or beside the tag / alone.
-                    let prefix = match (&tag, &content) {
-                        _ if untagged => WireSegment::None,
-                        (Some(_), Some(content)) => WireSegment::Key(content.clone()),
-                        (Some(_), None) => WireSegment::None,
-                        (None, _) => WireSegment::Key(variant_name),
+                    let prefix = match &view.tag {
+                        Tag::External => WireSegment::Key(wire.name.clone()),
+                        Tag::Adjacent { content } => WireSegment::Key(content.clone()),
+                        Tag::Internal | Tag::Untagged => WireSegment::None,
                     };
                     let prefix = push(&prefix);
-                    let rule = serde.value("rename_all").and_then(|r| RenameRule::parse(&r)).or(fields_rule);
                     let values: Vec<TokenStream> = bindings.iter().map(|b| quote!(#b)).collect();
-                    let body = fields_body(&variant.fields, &values, rule, false, garde_transparent);
+                    let body = fields_body(&variant.fields, &values, &wire.fields, false, garde_transparent);
                     quote!(#pattern => { #prefix #body })
                 });
                 quote! {
@@ -419,162 +408,11 @@ mod validation {
             }
         }
     }
-
-    /// The serde attributes of an item, as far as names go: `key = "value"` (or the
-    /// `deserialize` side of `key(serialize = "...", deserialize = "...")`: inputs are
-    /// deserialized) and bare flags.
-    struct SerdeAttrs(Vec<(String, Option<String>)>);
-
-    impl SerdeAttrs {
-        fn of(attrs: &[Attribute]) -> Self {
-            let mut found = Vec::new();
-            for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-                let _ = attr.parse_nested_meta(|meta| {
-                    let key = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
-                    if meta.input.peek(syn::Token![=]) {
-                        let value: syn::Expr = meta.value()?.parse()?;
-                        let value = match value {
-                            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
-                            _ => None,
-                        };
-                        found.push((key, value));
-                    } else if meta.input.peek(syn::token::Paren) {
-                        let mut deserialize = None;
-                        let _ = meta.parse_nested_meta(|inner| {
-                            if inner.path.is_ident("deserialize") {
-                                let lit: syn::LitStr = inner.value()?.parse()?;
-                                deserialize = Some(lit.value());
-                            } else if inner.input.peek(syn::Token![=]) {
-                                let _: syn::Expr = inner.value()?.parse()?;
-                            }
-                            Ok(())
-                        });
-                        if deserialize.is_some() {
-                            found.push((key, deserialize));
-                        }
-                    } else {
-                        found.push((key, None));
-                    }
-                    Ok(())
-                });
-            }
-            Self(found)
-        }
-
-        fn value(&self, key: &str) -> Option<String> {
-            self.0.iter().find(|(k, v)| k == key && v.is_some()).and_then(|(_, v)| v.clone())
-        }
-
-        fn flag(&self, key: &str) -> bool {
-            self.0.iter().any(|(k, _)| k == key)
-        }
-    }
-
-    /// serde's `rename_all` rules, applied as serde applies them.
-    #[derive(Clone, Copy, Debug, PartialEq)]
-    pub(super) enum RenameRule {
-        Lower,
-        Upper,
-        Pascal,
-        CamelCase,
-        Snake,
-        ScreamingSnake,
-        Kebab,
-        ScreamingKebab,
-    }
-
-    impl RenameRule {
-        pub(super) fn parse(rule: &str) -> Option<Self> {
-            Some(match rule {
-                "lowercase" => Self::Lower,
-                "UPPERCASE" => Self::Upper,
-                "PascalCase" => Self::Pascal,
-                "camelCase" => Self::CamelCase,
-                "snake_case" => Self::Snake,
-                "SCREAMING_SNAKE_CASE" => Self::ScreamingSnake,
-                "kebab-case" => Self::Kebab,
-                "SCREAMING-KEBAB-CASE" => Self::ScreamingKebab,
-                _ => return None,
-            })
-        }
-
-        /// A Rust field name (snake_case) on the wire.
-        pub(super) fn apply_to_field(self, field: &str) -> String {
-            match self {
-                Self::Lower | Self::Snake => field.to_owned(),
-                Self::Upper | Self::ScreamingSnake => field.to_ascii_uppercase(),
-                Self::Pascal => {
-                    let mut pascal = String::new();
-                    let mut capitalize = true;
-                    for ch in field.chars() {
-                        if ch == '_' {
-                            capitalize = true;
-                        } else if capitalize {
-                            pascal.push(ch.to_ascii_uppercase());
-                            capitalize = false;
-                        } else {
-                            pascal.push(ch);
-                        }
-                    }
-                    pascal
-                }
-                Self::CamelCase => {
-                    let pascal = Self::Pascal.apply_to_field(field);
-                    let mut chars = pascal.chars();
-                    chars.next().map(|c| c.to_ascii_lowercase().to_string() + chars.as_str()).unwrap_or_default()
-                }
-                Self::Kebab => field.replace('_', "-"),
-                Self::ScreamingKebab => field.to_ascii_uppercase().replace('_', "-"),
-            }
-        }
-
-        /// A Rust variant name (PascalCase) on the wire.
-        pub(super) fn apply_to_variant(self, variant: &str) -> String {
-            match self {
-                Self::Pascal => variant.to_owned(),
-                Self::Lower => variant.to_ascii_lowercase(),
-                Self::Upper => variant.to_ascii_uppercase(),
-                Self::CamelCase => {
-                    let mut chars = variant.chars();
-                    chars.next().map(|c| c.to_ascii_lowercase().to_string() + chars.as_str()).unwrap_or_default()
-                }
-                Self::Snake => {
-                    let mut snake = String::new();
-                    for (i, ch) in variant.char_indices() {
-                        if i > 0 && ch.is_uppercase() {
-                            snake.push('_');
-                        }
-                        snake.push(ch.to_ascii_lowercase());
-                    }
-                    snake
-                }
-                Self::ScreamingSnake => Self::Snake.apply_to_variant(variant).to_ascii_uppercase(),
-                Self::Kebab => Self::Snake.apply_to_variant(variant).replace('_', "-"),
-                Self::ScreamingKebab => Self::ScreamingSnake.apply_to_variant(variant).replace('_', "-"),
-            }
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::validation::{RenameRule, mentions_garde};
-
-    #[test]
-    fn rename_rules_match_serde() {
-        let field = |rule: &str, name: &str| RenameRule::parse(rule).unwrap().apply_to_field(name);
-        assert_eq!(field("camelCase", "created_at_ms"), "createdAtMs");
-        assert_eq!(field("PascalCase", "created_at"), "CreatedAt");
-        assert_eq!(field("SCREAMING-KEBAB-CASE", "created_at"), "CREATED-AT");
-        assert_eq!(field("kebab-case", "created_at"), "created-at");
-        assert_eq!(field("snake_case", "created_at"), "created_at");
-        let variant = |rule: &str, name: &str| RenameRule::parse(rule).unwrap().apply_to_variant(name);
-        assert_eq!(variant("snake_case", "NotFound"), "not_found");
-        assert_eq!(variant("camelCase", "NotFound"), "notFound");
-        assert_eq!(variant("SCREAMING_SNAKE_CASE", "NotFound"), "NOT_FOUND");
-        assert_eq!(variant("kebab-case", "NotFound"), "not-found");
-        assert!(RenameRule::parse("Title Case").is_none());
-    }
+    use super::validation::mentions_garde;
 
     #[test]
     fn finds_garde_in_a_manifest() {

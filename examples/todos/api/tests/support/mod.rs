@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod agreement;
+pub mod example;
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
