@@ -39,6 +39,7 @@ mod client_address;
 mod config;
 mod connections;
 mod dispatch;
+mod fuzzing;
 mod health;
 mod listener;
 mod logging;
@@ -57,6 +58,8 @@ pub use access_log::AccessLog;
 pub use auth::Authenticator;
 pub use client_address::ClientAddress;
 pub use config::{Limits, Policy};
+#[doc(hidden)]
+pub use fuzzing::MessageHarness;
 pub use ipnet::IpNet;
 pub use logging::{LogFormat, init_logging, log_filter};
 pub use metrics::Metrics;

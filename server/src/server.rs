@@ -216,12 +216,8 @@ impl ServerBuilder {
             tracing::info!(dir = %files.dir().display(), "serving static files at /");
         }
         let (draining_tx, draining) = watch::channel(false);
+        let message_limits = self.message_limits();
         let limits = self.limits;
-        let message_limits = MessageLimits {
-            max_batch_len: limits.max_batch_len as usize,
-            batch_concurrency: limits.batch_concurrency,
-            max_response_bytes: limits.max_response_body_bytes as usize,
-        };
         let health = Health::new(self.readiness);
         let tasks = TaskTracker::new();
         let abandon = CancellationToken::new();
@@ -262,8 +258,16 @@ impl ServerBuilder {
         })
     }
 
+    pub(crate) fn message_limits(&self) -> MessageLimits {
+        MessageLimits {
+            max_batch_len: self.limits.max_batch_len as usize,
+            batch_concurrency: self.limits.batch_concurrency,
+            max_response_bytes: self.limits.max_response_body_bytes as usize,
+        }
+    }
+
     /// Resolves every procedure's policy into the pipeline.
-    async fn pipeline(&self) -> Result<Pipeline, ServeError> {
+    pub(crate) async fn pipeline(&self) -> Result<Pipeline, ServeError> {
         let mut procedures = HashMap::new();
         let mut unsubscribe = HashSet::new();
         let mut rules = Vec::new();

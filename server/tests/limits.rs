@@ -1,5 +1,5 @@
-//! Limits over real sockets, including through batches and WebSockets (which jsonrpsee's
-//! middleware API would let bypass a per-call layer): rate limits, deadlines, in-flight limits,
+//! Limits over real sockets, including through batches and WebSockets (which must not bypass
+//! any per-call concern): rate limits, deadlines, in-flight limits,
 //! panics, batch size and concurrency, body size and connection count.
 
 mod common;
