@@ -7,9 +7,12 @@
 //! - [`client`]: a lean HTTP/1.1 keep-alive client (hyper's connection API, one TCP connection
 //!   per worker, no pool) and a WebSocket client (tokio-tungstenite), used by the load
 //!   generator and the smoke test alike.
+//! - [`process`]: bench servers as child processes, and what the kernel says of their CPU
+//!   time and memory (used by `load` and `abuse`).
 //!
 //! See `BENCHMARKS.md` at the repository root for what is measured and how to run it.
 
 pub mod api;
 pub mod client;
+pub mod process;
 pub mod stack;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use accord_bench::client;
 use accord_bench::stack::TOKEN;
 
-use crate::children;
+use accord_bench::process as children;
 
 /// How long after its first answer a server is given before SIGTERM (see [`cold_start`]).
 const SIGNAL_GRACE: Duration = Duration::from_millis(100);

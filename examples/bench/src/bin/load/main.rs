@@ -15,7 +15,6 @@
 //! `BENCHMARKS.md`.
 
 mod args;
-mod children;
 mod cold;
 mod report;
 mod run;
@@ -28,9 +27,9 @@ use bytes::Bytes;
 use clap::Parser;
 
 use crate::args::{Args, BREAKDOWN, Scenario};
-use crate::children::ServerProcess;
 use crate::report::Row;
 use crate::run::{Measurement, Shape, Workload};
+use accord_bench::process::{self as children, ServerProcess};
 
 fn main() {
     let mut args = Args::parse();

@@ -15,7 +15,7 @@ use hdrhistogram::Histogram;
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-use crate::children::{self, ServerProcess};
+use accord_bench::process::{self as children, ServerProcess};
 
 /// What each worker sends.
 #[derive(Clone)]

@@ -20,8 +20,8 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The `bench-server` binary: the sibling of this executable, rebuilt first when run by cargo.
 pub fn server_binary(no_build: bool) -> PathBuf {
-    let exe = std::env::current_exe().expect("the path of the load executable");
-    let dir = exe.parent().expect("the load executable lives in a directory");
+    let exe = std::env::current_exe().expect("the path of this executable");
+    let dir = exe.parent().expect("this executable lives in a directory");
     let binary = dir.join("bench-server");
     // `cargo run --bin load` builds only `load`: build its sibling too, in the same profile, so
     // a stale or missing bench-server is never measured. A no-op when it is up to date.
