@@ -5,7 +5,8 @@
 //! sends inputs by name), `result` is its output (for a subscription: the type of each item),
 //! and `errors` lists its domain errors. Accord-specific facts travel in extensions:
 //! `x-accord-kind`, `x-accord-error` (the schema of the error union), for subscriptions
-//! `x-accord-unsubscribe`, and `x-accord-authenticated: true` for procedures that need a caller.
+//! `x-accord-unsubscribe`, `x-accord-authenticated: true` for procedures that need a caller, and
+//! `x-accord-idempotent: true` for mutations declared `#[mutation(idempotent)]`.
 
 use accord::{Description, ErrorCase};
 use schemars::Schema;
@@ -109,6 +110,9 @@ fn method(
     }
     if description.authenticated {
         method["x-accord-authenticated"] = true.into();
+    }
+    if description.idempotent {
+        method["x-accord-idempotent"] = true.into();
     }
     Ok(method)
 }

@@ -40,9 +40,10 @@ pub(crate) fn procedures_ts(api: &Api<'_>) -> String {
             out.push_str(&jsdoc(description.docs, "    "));
             let _ = writeln!(
                 out,
-                "    {}: {{ kind: \"{}\"; input: {}; output: {}; error: {} }};",
+                "    {}: {{ kind: \"{}\";{} input: {}; output: {}; error: {} }};",
                 description.method,
                 description.kind.as_str(),
+                if description.idempotent { " idempotent: true;" } else { "" },
                 procedure.input.as_deref().unwrap_or("void"),
                 procedure.output,
                 procedure.error,
@@ -52,17 +53,25 @@ pub(crate) fn procedures_ts(api: &Api<'_>) -> String {
     }
     out.push_str("};\n");
 
-    out.push_str("\n/** The kind of every procedure, for `createClient` (it picks HTTP or WebSocket by kind). */\n");
+    out.push_str(KIND_TABLE_DOC);
     out.push_str("export const procedures = {\n");
     for (namespace, procedures) in by_namespace(&api.procedures) {
-        let kinds: Vec<String> = procedures
-            .iter()
-            .map(|p| format!("{}: \"{}\"", p.description.method, p.description.kind.as_str()))
-            .collect();
+        let kinds: Vec<String> =
+            procedures.iter().map(|p| format!("{}: \"{}\"", p.description.method, table_kind(p))).collect();
         let _ = writeln!(out, "  {namespace}: {{ {} }},", kinds.join(", "));
     }
     out.push_str("} as const;\n");
     out
+}
+
+const KIND_TABLE_DOC: &str = "\n/**\n * The kind of every procedure, for `createClient`: it picks HTTP or WebSocket by kind, and retries\n * queries and `mutation:idempotent`s (mutations declared `#[mutation(idempotent)]`).\n */\n";
+
+/// A procedure's entry in the kind table: its kind, or `mutation:idempotent`.
+fn table_kind(procedure: &Procedure<'_>) -> &'static str {
+    match procedure.description.kind {
+        accord::Kind::Mutation if procedure.description.idempotent => "mutation:idempotent",
+        kind => kind.as_str(),
+    }
 }
 
 /// `index.ts`: re-exports the other two.

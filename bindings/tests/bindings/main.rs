@@ -4,6 +4,7 @@ mod api;
 mod cli;
 mod errors;
 mod files;
+mod framework_errors;
 mod openrpc;
 mod typescript;
 

@@ -27,6 +27,8 @@ struct Procedure {
     method: String,
     kind: Kind,
     authenticated: bool,
+    /// `#[mutation(idempotent)]`: repeating the call has the same effect as making it once.
+    idempotent: bool,
     docs: String,
     attrs: Vec<syn::Attribute>,
     cx_ty: Type,
@@ -104,6 +106,7 @@ fn parse_procedure(f: &TraitItemFn) -> syn::Result<Procedure> {
     let mut kinds = Vec::new();
     let mut attrs = Vec::new();
     let mut authenticated = false;
+    let mut idempotent = false;
     for attr in &f.attrs {
         let kind = if attr.path().is_ident("query") {
             Some(Kind::Query)
@@ -121,6 +124,22 @@ fn parse_procedure(f: &TraitItemFn) -> syn::Result<Procedure> {
                         if meta.path.is_ident("authenticated") {
                             authenticated = true;
                             Ok(())
+                        } else if meta.path.is_ident("idempotent") {
+                            match kind {
+                                Kind::Mutation => {
+                                    idempotent = true;
+                                    Ok(())
+                                }
+                                Kind::Query => {
+                                    Err(meta
+                                        .error("queries are always safe to retry: `idempotent` is for #[mutation]s"))
+                                }
+                                Kind::Subscription => {
+                                    Err(meta.error("`idempotent` is for #[mutation]s, not subscriptions"))
+                                }
+                            }
+                        } else if let Kind::Mutation = kind {
+                            Err(meta.error("expected `authenticated` or `idempotent`"))
                         } else {
                             Err(meta.error("expected `authenticated`"))
                         }
@@ -218,6 +237,7 @@ fn parse_procedure(f: &TraitItemFn) -> syn::Result<Procedure> {
         method: sig.ident.to_string().to_lower_camel_case(),
         kind,
         authenticated,
+        idempotent,
         docs: attrs::docs(&f.attrs),
         attrs,
         cx_ty,
@@ -315,6 +335,7 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
     let descriptions = procedures.iter().map(|p| {
         let name = format!("{namespace}.{}", p.method);
         let (method, rust_name, docs, authenticated) = (&p.method, p.ident.to_string(), &p.docs, p.authenticated);
+        let idempotent = p.idempotent;
         let unsubscribe = match p.kind {
             Kind::Subscription => {
                 let unsubscribe = format!("{name}.unsubscribe");
@@ -345,6 +366,7 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
                 kind: ::accord::Kind::#kind,
                 docs: #docs,
                 authenticated: #authenticated,
+                idempotent: #idempotent,
                 input: #input,
                 output: #output,
                 error: #error,
@@ -449,7 +471,17 @@ fn client(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenS
                 let unsubscribe = format!("{method}.unsubscribe");
                 quote!(::accord::__private::subscribe::<__Transport, #input_ty, #item, #error>(&self.transport, #method, #unsubscribe, cx, #input).await)
             }
-            _ => quote!(::accord::__private::call::<__Transport, #input_ty, #item, #error>(&self.transport, #method, cx, #input).await),
+            kind => {
+                let kind = match kind {
+                    Kind::Query => quote!(Query),
+                    _ => quote!(Mutation),
+                };
+                let idempotent = p.idempotent;
+                let target = quote! {
+                    ::accord::Method { name: #method, kind: ::accord::Kind::#kind, idempotent: #idempotent }
+                };
+                quote!(::accord::__private::call::<__Transport, #input_ty, #item, #error>(&self.transport, #target, cx, #input).await)
+            }
         };
         quote! {
             #signature {
