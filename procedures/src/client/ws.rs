@@ -354,3 +354,54 @@ impl Connection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connection() -> Connection {
+        Connection {
+            next_id: Arc::new(AtomicU64::new(100)),
+            pending: HashMap::new(),
+            subscriptions: HashMap::new(),
+            server_ids: HashMap::new(),
+            outbox: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_abandoned_call_is_forgotten_and_its_late_answer_ignored() {
+        let mut connection = connection();
+        let (answer, _answered) = oneshot::channel();
+        connection.command(Command::Call { id: 1, text: "{}".into(), answer });
+        assert_eq!(connection.pending.len(), 1);
+        connection.command(Command::Abandon(1));
+        assert!(connection.pending.is_empty(), "a caller that gave up leaves nothing behind");
+        connection.receive(r#"{"jsonrpc":"2.0","id":1,"result":7}"#);
+        assert!(connection.pending.is_empty() && connection.outbox.len() == 1);
+    }
+
+    #[test]
+    fn a_subscribe_nobody_awaits_is_unsubscribed_when_accepted() {
+        let mut connection = connection();
+        let (answer, answered) = oneshot::channel();
+        let (items, _received) = mpsc::channel(4);
+        connection.command(Command::Subscribe {
+            id: 5,
+            text: "{}".into(),
+            unsubscribe: "t.s.unsubscribe",
+            answer,
+            items,
+        });
+        connection.command(Command::Abandon(5));
+        drop(answered); // the subscriber's deadline passed
+        connection.outbox.clear();
+        connection.receive(r#"{"jsonrpc":"2.0","id":5,"result":"sub-9"}"#);
+        assert_eq!(
+            connection.outbox,
+            [r#"{"jsonrpc":"2.0","id":100,"method":"t.s.unsubscribe","params":["sub-9"]}"#],
+            "the server is told at once"
+        );
+        assert!(connection.subscriptions.is_empty() && connection.pending.is_empty());
+    }
+}
