@@ -155,7 +155,9 @@ describe("http calls", () => {
     assert.ok(client.todos.get.isError(e) && e.code === "TIMEOUT");
     assert.equal(e.rpcCode, -32048);
     assert.equal(e.data.timeoutMs, 30);
-    assert.ok(e.requestId);
+    assert.equal(e.requestId, undefined, "no request id of its own: several requests may have carried the call");
+    const tagged = await rejection(client.todos.get({ id: 10_500 }, { headers: { "X-Request-Id": "mine" } }));
+    assert.ok(isAccordError(tagged) && tagged.requestId === "mine");
 
     const perCall = await rejection(clientFor().todos.get({ id: 10_500 }, { timeoutMs: 10 }));
     assert.ok(isAccordError(perCall) && perCall.code === "TIMEOUT");

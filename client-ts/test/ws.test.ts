@@ -208,11 +208,18 @@ describe("calls over the WebSocket (transport: ws)", () => {
   it("rejects pending calls with TRANSPORT when the socket drops", async () => {
     const ws = createClient<Procedures>({ url: server.url, procedures, WebSocket, transport: "ws" });
     try {
-      const p = ws.todos.get({ id: 10_500 });
+      const p = ws.todos.get({ id: 10_500 }, { retry: false });
       await server.waitFor(() => server.wsMessages.length > 0);
       server.dropSockets();
       const e = await rejection(p);
       assert.ok(isAccordError(e) && e.code === "TRANSPORT");
+
+      // A query retried by default goes out again on a fresh socket.
+      const retried = ws.todos.get({ id: 10_100 });
+      await server.waitFor(() => server.wsMessages.length > 1);
+      server.dropSockets();
+      assert.equal((await retried).id, 10_100);
+      assert.equal(server.wsMessages.filter((m) => m["method"] === "todos.get").length, 3);
     } finally {
       ws.close();
     }
