@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use accord::{Declarations, FrameworkCode};
 
 use crate::collect::ts_config;
+use crate::render_ts::push_declarations;
 
 /// Where the rendering lives, relative to the repository root.
 pub const FRAMEWORK_ERRORS_PATH: &str = "client-ts/src/framework.ts";
@@ -37,13 +38,7 @@ pub fn framework_errors_ts() -> String {
     }
 
     let mut out = format!("{FRAMEWORK_HEADER}\n");
-    for declaration in declarations.by_name.values() {
-        out.push('\n');
-        for line in declaration.source.trim().lines() {
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-    }
+    push_declarations(&mut out, declarations.by_name.values());
     out.push_str("\n/** `error.data` of the framework's own errors, discriminated on `code` (docs/wire.md). */\n");
     out.push_str("export type FrameworkErrorData =\n");
     out.push_str(members.trim_end());

@@ -8,18 +8,23 @@ use crate::collect::{Api, Procedure};
 /// `types.ts`: every declaration, sorted by name, separated by blank lines.
 pub(crate) fn types_ts(api: &Api<'_>) -> String {
     let mut out = format!("{HEADER}\n");
-    for declaration in api.declarations.values() {
+    push_declarations(&mut out, api.declarations.values());
+    if api.declarations.is_empty() {
+        // Keeps the file a module, so that `export * from "./types.js"` compiles.
+        out.push_str("\nexport {};\n");
+    }
+    out
+}
+
+/// Appends each declaration after a blank line, without trailing whitespace.
+pub(crate) fn push_declarations<'d>(out: &mut String, declarations: impl IntoIterator<Item = &'d accord::Declaration>) {
+    for declaration in declarations {
         out.push('\n');
         for line in declaration.source.trim().lines() {
             out.push_str(line.trim_end());
             out.push('\n');
         }
     }
-    if api.declarations.is_empty() {
-        // Keeps the file a module, so that `export * from "./types.js"` compiles.
-        out.push_str("\nexport {};\n");
-    }
-    out
 }
 
 /// `procedures.ts`: the `Procedures` type map and the `procedures` kind table.

@@ -6,6 +6,7 @@ import { createClient, isAccordError, retryLink, type Link } from "../src/index.
 import { createClient as createHttpClient } from "../src/http.js";
 import { procedures, type Procedures } from "./fixtures/index.js";
 import { startServer, type TestServer } from "./server.js";
+import { rejection } from "./support.js";
 
 let server: TestServer;
 before(async () => (server = await startServer()));
@@ -18,15 +19,6 @@ beforeEach(() => {
 
 type Options = Parameters<typeof createClient<Procedures>>[0];
 const clientFor = (extra: Partial<Options> = {}) => createClient<Procedures>({ url: server.url, procedures, ...extra });
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected a rejection");
-}
 
 const sent = (method: string): number =>
   server.httpRequests.flatMap((r) => (Array.isArray(r.body) ? r.body : [r.body])).filter((b) => (b as { method?: string }).method === method).length;

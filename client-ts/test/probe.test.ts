@@ -10,6 +10,7 @@ import { describe, it } from "node:test";
 import WebSocket from "ws";
 import { createClient, isAccordError } from "../src/index.js";
 import { procedures, type Procedures, type SleepReport } from "./probe-api/index.js";
+import { rejection } from "./support.js";
 
 const url = process.env["ACCORD_PROBE_URL"];
 const skip = url ? false : "ACCORD_PROBE_URL not set";
@@ -18,15 +19,6 @@ if (!url) console.log("# skipped: ACCORD_PROBE_URL not set");
 type Options = Parameters<typeof createClient<Procedures>>[0];
 const clientFor = (extra: Partial<Options> = {}) => createClient<Procedures>({ url: url ?? "", procedures, WebSocket, timeoutMs: 10_000, ...extra });
 const unique = (name: string): string => `${name}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected a rejection");
-}
 
 /** Polls the probe until the sleep with `key` is no longer running. */
 async function sleepOutcome(key: string): Promise<SleepReport["state"]> {

@@ -6,6 +6,7 @@ import WebSocket from "ws";
 import { createClient, isAccordError, type Client } from "../src/index.js";
 import { procedures, type Procedures, type TodoEvent } from "./fixtures/index.js";
 import { startServer, type TestServer } from "./server.js";
+import { rejection } from "./support.js";
 
 let server: TestServer;
 let client: Client<Procedures>;
@@ -21,15 +22,6 @@ beforeEach(() => {
 afterEach(() => client.close());
 
 const created = (id: number): TodoEvent => ({ kind: "created", todo: { id, title: `t${id}`, done: false } });
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected a rejection");
-}
 
 describe("subscriptions", () => {
   it("delivers items, buffered ones included, and completes on error: null", async () => {
