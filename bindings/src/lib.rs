@@ -78,6 +78,7 @@ mod collect;
 pub mod diff;
 mod diff_command;
 mod error;
+mod framework_errors;
 mod integer_bounds;
 mod json;
 mod openrpc;
@@ -90,6 +91,7 @@ use std::path::Path;
 pub use check::{CheckReport, StaleFile};
 pub use cli::{cli, exit, run};
 pub use error::BindingsError;
+pub use framework_errors::{FRAMEWORK_ERRORS_PATH, framework_errors_ts};
 
 /// The first line of every generated TypeScript file (and the `"x-generated"` member of
 /// `openrpc.json`).

@@ -6,7 +6,8 @@
 //! and `errors` lists its domain errors. Accord-specific facts travel in extensions:
 //! `x-accord-kind`, `x-accord-error` (the schema of the error union), `x-accord-input` (the
 //! schema of the whole input, which `bindings diff` compares), for subscriptions
-//! `x-accord-unsubscribe`, and `x-accord-authenticated: true` for procedures that need a caller.
+//! `x-accord-unsubscribe`, `x-accord-authenticated: true` for procedures that need a caller, and
+//! `x-accord-idempotent: true` for mutations declared `#[mutation(idempotent)]`.
 //! A `#[deprecated]` procedure is `deprecated: true`, and so is each param whose field is.
 
 use accord::{Description, ErrorCase};
@@ -113,6 +114,9 @@ fn method(
         method["x-accord-authenticated"] = true.into();
     }
     contract_members(&mut method, description, schemas.input.as_ref());
+    if description.idempotent {
+        method["x-accord-idempotent"] = true.into();
+    }
     Ok(method)
 }
 

@@ -8,18 +8,23 @@ use crate::collect::{Api, Procedure};
 /// `types.ts`: every declaration, sorted by name, separated by blank lines.
 pub(crate) fn types_ts(api: &Api<'_>) -> String {
     let mut out = format!("{HEADER}\n");
-    for declaration in api.declarations.values() {
+    push_declarations(&mut out, api.declarations.values());
+    if api.declarations.is_empty() {
+        // Keeps the file a module, so that `export * from "./types.js"` compiles.
+        out.push_str("\nexport {};\n");
+    }
+    out
+}
+
+/// Appends each declaration after a blank line, without trailing whitespace.
+pub(crate) fn push_declarations<'d>(out: &mut String, declarations: impl IntoIterator<Item = &'d accord::Declaration>) {
+    for declaration in declarations {
         out.push('\n');
         for line in declaration.source.trim().lines() {
             out.push_str(line.trim_end());
             out.push('\n');
         }
     }
-    if api.declarations.is_empty() {
-        // Keeps the file a module, so that `export * from "./types.js"` compiles.
-        out.push_str("\nexport {};\n");
-    }
-    out
 }
 
 /// `procedures.ts`: the `Procedures` type map and the `procedures` kind table.
@@ -40,9 +45,10 @@ pub(crate) fn procedures_ts(api: &Api<'_>) -> String {
             out.push_str(&jsdoc(&deprecation(description.docs, description.deprecated), "    "));
             let _ = writeln!(
                 out,
-                "    {}: {{ kind: \"{}\"; input: {}; output: {}; error: {} }};",
+                "    {}: {{ kind: \"{}\";{} input: {}; output: {}; error: {} }};",
                 description.method,
                 description.kind.as_str(),
+                if description.idempotent { " idempotent: true;" } else { "" },
                 procedure.input.as_deref().unwrap_or("void"),
                 procedure.output,
                 procedure.error,
@@ -52,17 +58,25 @@ pub(crate) fn procedures_ts(api: &Api<'_>) -> String {
     }
     out.push_str("};\n");
 
-    out.push_str("\n/** The kind of every procedure, for `createClient` (it picks HTTP or WebSocket by kind). */\n");
+    out.push_str(KIND_TABLE_DOC);
     out.push_str("export const procedures = {\n");
     for (namespace, procedures) in by_namespace(&api.procedures) {
-        let kinds: Vec<String> = procedures
-            .iter()
-            .map(|p| format!("{}: \"{}\"", p.description.method, p.description.kind.as_str()))
-            .collect();
+        let kinds: Vec<String> =
+            procedures.iter().map(|p| format!("{}: \"{}\"", p.description.method, table_kind(p))).collect();
         let _ = writeln!(out, "  {namespace}: {{ {} }},", kinds.join(", "));
     }
     out.push_str("} as const;\n");
     out
+}
+
+const KIND_TABLE_DOC: &str = "\n/**\n * The kind of every procedure, for `createClient`: it picks HTTP or WebSocket by kind, and retries\n * queries and `mutation:idempotent`s (mutations declared `#[mutation(idempotent)]`).\n */\n";
+
+/// A procedure's entry in the kind table: its kind, or `mutation:idempotent`.
+fn table_kind(procedure: &Procedure<'_>) -> &'static str {
+    match procedure.description.kind {
+        accord::Kind::Mutation if procedure.description.idempotent => "mutation:idempotent",
+        kind => kind.as_str(),
+    }
 }
 
 /// `index.ts`: re-exports the other two.

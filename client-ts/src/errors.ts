@@ -1,53 +1,16 @@
-// AccordError and the mapping from wire error objects (docs/wire.md "Errors") to it.
+// AccordError and the mapping from wire error objects (docs/wire.md "Errors") to it. The
+// framework's codes and `data` shapes come from ./framework.ts, generated from the Rust definitions.
+import { RPC_CODE_ALIASES, RPC_CODES } from "./framework.js";
 
 /** What every `error.data` has: the stable machine code to switch on. */
 export interface ErrorData {
   code: string;
 }
 
-/** `error.data` of the framework's own errors, plus the client-side TRANSPORT and TIMEOUT. */
-export type FrameworkErrorData =
-  | { code: "PARSE_ERROR" }
-  | { code: "INVALID_REQUEST" }
-  | { code: "METHOD_NOT_FOUND" }
-  | { code: "INVALID_PARAMS"; path?: string; expected?: string; reason?: string }
-  | { code: "INTERNAL" }
-  | { code: "UNAUTHENTICATED" }
-  | { code: "FORBIDDEN" }
-  | { code: "TIMEOUT"; timeoutMs?: number }
-  | { code: "CONFLICT" }
-  | { code: "RATE_LIMITED"; retryAfterMs?: number }
-  | { code: "OVERLOADED" }
-  | { code: "UNAVAILABLE" }
-  | { code: "REQUEST_TOO_BIG" }
-  | { code: "BATCH_TOO_BIG" }
-  | { code: "TRANSPORT"; status?: number; reason?: string };
-
-export type FrameworkErrorCode = FrameworkErrorData["code"];
-
-/** JSON-RPC codes of the framework errors (wire.md table; jsonrpsee's own limits included). */
-export const RPC_CODES = {
-  PARSE_ERROR: -32700,
-  INVALID_REQUEST: -32600,
-  METHOD_NOT_FOUND: -32601,
-  INVALID_PARAMS: -32602,
-  INTERNAL: -32603,
-  UNAUTHENTICATED: -32041,
-  FORBIDDEN: -32043,
-  TIMEOUT: -32048,
-  CONFLICT: -32049,
-  RATE_LIMITED: -32029,
-  OVERLOADED: -32050,
-  UNAVAILABLE: -32051,
-  REQUEST_TOO_BIG: -32007,
-  BATCH_TOO_BIG: -32010,
-  TRANSPORT: -32099,
-} as const satisfies Record<FrameworkErrorCode, number>;
-
-// Errors without `data.code` (jsonrpsee answers some before Accord sees the request).
+// Errors without `data.code` (a server or proxy that answered before Accord saw the request).
 const CODE_BY_RPC_CODE: ReadonlyMap<number, string> = new Map([
   ...Object.entries(RPC_CODES).map(([k, v]): [number, string] => [v, k]),
-  [-32009, "OVERLOADED"],
+  ...RPC_CODE_ALIASES,
 ]);
 
 const BRAND = Symbol.for("@accord/client.AccordError");
@@ -137,7 +100,7 @@ export function timeoutError(method: string, timeoutMs: number, requestId?: stri
   });
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 

@@ -1,36 +1,8 @@
-// Public entry point of @accord/client.
+// Entry point of @accord/client: queries and mutations over HTTP, subscriptions over WebSocket.
+export * from "./shared.js";
 export { createClient, type ClientOptions } from "./client.js";
-export {
-  AccordError,
-  isAccordError,
-  RPC_CODES,
-  type AccordErrorConstructor,
-  type AccordErrorInit,
-  type ErrorData,
-  type FrameworkErrorCode,
-  type FrameworkErrorData,
-} from "./errors.js";
-export type { FetchInit, FetchLike, ResponseLike, WebSocketConstructor, WebSocketLike } from "./runtime.js";
+export type { HttpClientOptions } from "./core.js";
+export type { WebSocketConstructor, WebSocketLike } from "./runtime.js";
 export { MAX_EARLY_NOTIFICATIONS } from "./socket.js";
 export { DEFAULT_MAX_BUFFERED } from "./subscription.js";
-export type {
-  CallFn,
-  CallOptions,
-  Client,
-  ClientControls,
-  DomainErrorOf,
-  ErrorOf,
-  HeadersInput,
-  InputOf,
-  KindTable,
-  Namespaces,
-  OutputOf,
-  ProcedureDef,
-  ProcedureError,
-  ProcedureFn,
-  ProcedureKind,
-  ProcedureMap,
-  SubscribeFn,
-  SubscribeOptions,
-  Subscription,
-} from "./types.js";
+export type { Client, Namespaces, SubscribeFn, SubscribeOptions, Subscription } from "./types.js";

@@ -1,14 +1,17 @@
 // JSON-RPC 2.0 framing shared by the HTTP and WebSocket transports: encoding requests and
 // classifying replies without trusting their shape.
-import { fromWireError, transportError, type AccordError } from "./errors.js";
+import { fromWireError, isRecord, transportError, type AccordError } from "./errors.js";
 
 export type RpcId = number | string;
 
-export function encodeRequest(id: RpcId, method: string, params: unknown): string {
-  // `undefined` input means "no input": the member is left out (wire.md "Params").
-  return JSON.stringify(
-    params === undefined ? { jsonrpc: "2.0", id, method } : { jsonrpc: "2.0", id, method, params },
-  );
+/**
+ * One request's text. `undefined` params mean "no input" and are left out (wire.md "Params");
+ * `timeoutMs` becomes `"meta": {"timeoutMs": ...}`, the per-call deadline a WebSocket or batch
+ * entry carries.
+ */
+export function encodeRequest(id: RpcId, method: string, params: unknown, timeoutMs?: number): string {
+  const meta = timeoutMs === undefined ? undefined : { timeoutMs };
+  return JSON.stringify({ jsonrpc: "2.0", id, method, params, meta });
 }
 
 export type Incoming =
@@ -17,9 +20,6 @@ export type Incoming =
   | { kind: "end"; subscription: RpcId; error: unknown }
   | { kind: "invalid" };
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 function isId(v: unknown): v is RpcId {
   return typeof v === "string" || (typeof v === "number" && Number.isFinite(v));

@@ -39,7 +39,7 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 interface Globals {
   fetch?: FetchLike;
   WebSocket?: WebSocketConstructor;
-  crypto?: { randomUUID?: () => string; getRandomValues?: <T extends Uint8Array>(a: T) => T };
+  crypto?: { randomUUID?: () => string };
   location?: { href: string };
   DOMException?: new (message: string, name: string) => Error;
 }
@@ -61,16 +61,9 @@ export function absoluteUrl(url: string): URL {
   return g.location ? new URL(url, g.location.href) : new URL(url);
 }
 
+/** A request id: a UUID where the platform makes them, else a random base-36 string. */
 export function randomId(): string {
-  const c = g.crypto;
-  if (c?.randomUUID) return c.randomUUID();
-  const bytes = new Uint8Array(16);
-  if (c?.getRandomValues) c.getRandomValues(bytes);
-  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x40;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return g.crypto?.randomUUID?.() ?? Date.now().toString(36) + Math.random().toString(36).slice(2);
 }
 
 /** The value an aborted call rejects with: the signal's reason, like `fetch` does. */

@@ -46,7 +46,8 @@ export class RpcSocket {
     this.#ctor = ctor;
   }
 
-  call(method: string, params: unknown, signal?: AbortSignal): Promise<unknown> {
+  /** A call; `timeoutMs` travels as `meta.timeoutMs` so that the server stops when the caller does. */
+  call(method: string, params: unknown, signal?: AbortSignal, timeoutMs?: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const id = this.#nextId++;
       const onAbort = (): void => {
@@ -55,7 +56,7 @@ export class RpcSocket {
       };
       const done = (): void => signal?.removeEventListener("abort", onAbort);
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.#send(id, params, {
+      this.#send(id, params, timeoutMs, {
         method,
         resolve: (v) => (done(), resolve(v)),
         reject: (e) => (done(), reject(e)),
@@ -66,7 +67,7 @@ export class RpcSocket {
   /** Sends a subscribe request; the outcome arrives through `sink`. */
   subscribe(method: string, params: unknown, sink: SubscriptionSink): void {
     const id = this.#nextId++;
-    this.#send(id, params, { method, resolve: () => undefined, reject: (e) => sink.end(e), sink });
+    this.#send(id, params, undefined, { method, resolve: () => undefined, reject: (e) => sink.end(e), sink });
   }
 
   /** Stops delivering the stream and asks the server to end it; never rejects. */
@@ -86,7 +87,7 @@ export class RpcSocket {
     this.#teardown(reason);
   }
 
-  #send(id: RpcId, params: unknown, pending: Pending): void {
+  #send(id: RpcId, params: unknown, timeoutMs: number | undefined, pending: Pending): void {
     const { method } = pending;
     let ws: WebSocketLike;
     try {
@@ -94,7 +95,7 @@ export class RpcSocket {
     } catch (e) {
       return pending.reject(transportError(method, e instanceof Error ? e.message : String(e), { cause: e }));
     }
-    const text = encodeRequest(id, method, params);
+    const text = encodeRequest(id, method, params, timeoutMs);
     this.#pending.set(id, pending);
     if (ws.readyState !== OPEN) {
       this.#outbox.push(text);

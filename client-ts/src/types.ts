@@ -1,11 +1,15 @@
 // Type-level vocabulary: the shape of a generated `Procedures` map and the client type derived from it.
-import type { AccordError, FrameworkErrorData } from "./errors.js";
+import type { AccordError } from "./errors.js";
+import type { FrameworkErrorData } from "./framework.js";
+import type { RetryOptions } from "./retry.js";
 
 export type ProcedureKind = "query" | "mutation" | "subscription";
 
 /** One entry of a generated `Procedures` map (see docs/bindings.md). */
 export interface ProcedureDef {
   kind: ProcedureKind;
+  /** Present (`true`) on mutations declared `#[mutation(idempotent)]`. */
+  idempotent?: true;
   input: unknown;
   output: unknown;
   error: unknown;
@@ -14,9 +18,12 @@ export interface ProcedureDef {
 /** A generated `Procedures` map: namespace → method → definition. */
 export type ProcedureMap = { [namespace: string]: { [method: string]: ProcedureDef } };
 
+/** The kind table's entry for a procedure: its kind, or `"mutation:idempotent"`. */
+export type KindEntry<D extends ProcedureDef> = D extends { idempotent: true } ? "mutation:idempotent" : D["kind"];
+
 /** The runtime kind table that must accompany `P` (the generated `procedures` constant). */
 export type KindTable<P extends ProcedureMap> = {
-  readonly [N in keyof P]: { readonly [M in keyof P[N]]: P[N][M]["kind"] };
+  readonly [N in keyof P]: { readonly [M in keyof P[N]]: KindEntry<P[N][M]> };
 };
 
 export type InputOf<D extends ProcedureDef> = D["input"];
@@ -36,10 +43,14 @@ export type HeadersInput =
 export interface CallOptions {
   /** Aborting rejects the call with `signal.reason` (a DOMException "AbortError" by default). */
   signal?: AbortSignal | undefined;
-  /** Client-side deadline in ms; rejects with an AccordError "TIMEOUT". `Infinity` disables. */
+  /** Deadline in ms, retries included; rejects with an AccordError "TIMEOUT". `Infinity` disables. */
   timeoutMs?: number | undefined;
-  /** Extra HTTP headers for this call; they win over the client's. Ignored over WebSocket. */
+  /** Extra HTTP headers for this call; they win over the client's. Not sent over WebSocket. */
   headers?: Readonly<Record<string, string>> | undefined;
+  /** This call's retries: `false` for none, or options merged over the client's. */
+  retry?: RetryOptions | false | undefined;
+  /** Values for your links (`op.context`). */
+  context?: Readonly<Record<string, unknown>> | undefined;
 }
 
 export interface SubscribeOptions {
@@ -69,8 +80,12 @@ interface ProcedureMeta<D extends ProcedureDef> {
   /** The wire method name, `namespace.method`. */
   readonly method: string;
   readonly kind: D["kind"];
+  /** Whether a failed call may be sent again: true for queries and idempotent mutations. */
+  readonly idempotent: boolean;
   /** True when `e` is an AccordError raised by this procedure; narrows it to its error union. */
   isError(e: unknown): e is ProcedureError<D>;
+  /** Type-level only (never set): the procedure's definition, for helpers such as `@accord/tanstack-query`. */
+  readonly $def?: D;
 }
 
 export type CallFn<D extends ProcedureDef> = ProcedureMeta<D> &
@@ -87,15 +102,23 @@ export type Namespaces<P extends ProcedureMap> = {
   readonly [N in keyof P]: { readonly [M in keyof P[N]]: ProcedureFn<P[N][M]> };
 };
 
+/** The namespaces of an HTTP-only client: queries and mutations, no subscriptions. */
+export type HttpNamespaces<P extends ProcedureMap> = {
+  readonly [N in keyof P]: {
+    readonly [M in keyof P[N] as P[N][M]["kind"] extends "subscription" ? never : M]: CallFn<P[N][M]>;
+  };
+};
+
 export interface ClientControls {
   /** Closes the shared WebSocket; live subscriptions and pending WebSocket calls fail with TRANSPORT. */
   $close(): void;
 }
 
-/**
- * The client: one property per namespace, plus `close()` (and its alias `$close()`, which no
- * namespace can shadow since wire names cannot contain `$`).
- */
-export type Client<P extends ProcedureMap> = Namespaces<P> &
-  ClientControls &
-  ("close" extends keyof P ? unknown : { close(): void });
+/** `close()` unless a namespace is called `close` (then only `$close()`, which no namespace can shadow). */
+type Close<P extends ProcedureMap> = "close" extends keyof P ? unknown : { close(): void };
+
+/** The client: one property per namespace, plus `close()` and `$close()`. */
+export type Client<P extends ProcedureMap> = Namespaces<P> & ClientControls & Close<P>;
+
+/** The client of `@accord/client/http`: no subscriptions, nothing to close but kept for symmetry. */
+export type HttpClient<P extends ProcedureMap> = HttpNamespaces<P> & ClientControls & Close<P>;

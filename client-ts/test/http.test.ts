@@ -5,6 +5,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { AccordError, createClient, isAccordError, type FetchLike } from "../src/index.js";
 import { procedures, type Procedures } from "./fixtures/index.js";
 import { startServer, type TestServer } from "./server.js";
+import { rejection } from "./support.js";
 
 let server: TestServer;
 before(async () => (server = await startServer()));
@@ -12,16 +13,6 @@ after(() => server.close());
 
 const clientFor = (extra: { fetch?: FetchLike; headers?: () => Record<string, string>; timeoutMs?: number } = {}) =>
   createClient<Procedures>({ url: server.url, procedures, ...extra });
-
-/** Awaits a rejection and returns it, failing when the promise resolves. */
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected a rejection");
-}
 
 describe("http calls", () => {
   beforeEach(() => {
@@ -155,7 +146,9 @@ describe("http calls", () => {
     assert.ok(client.todos.get.isError(e) && e.code === "TIMEOUT");
     assert.equal(e.rpcCode, -32048);
     assert.equal(e.data.timeoutMs, 30);
-    assert.ok(e.requestId);
+    assert.equal(e.requestId, undefined, "no request id of its own: several requests may have carried the call");
+    const tagged = await rejection(client.todos.get({ id: 10_500 }, { headers: { "X-Request-Id": "mine" } }));
+    assert.ok(isAccordError(tagged) && tagged.requestId === "mine");
 
     const perCall = await rejection(clientFor().todos.get({ id: 10_500 }, { timeoutMs: 10 }));
     assert.ok(isAccordError(perCall) && perCall.code === "TIMEOUT");

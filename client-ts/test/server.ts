@@ -3,6 +3,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
+import type { FrameworkErrorData } from "../src/index.js";
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Reply = { result: Json } | { error: { code: number; message: string; data: Json } };
@@ -17,9 +18,12 @@ export interface ServerSub {
 
 export interface TestServer {
   url: string;
+  /** Every HTTP request: one call's object, or a batch's array. */
   httpRequests: Array<{ headers: IncomingHttpHeaders; body: Json }>;
   wsMessages: Array<Record<string, Json>>;
   subs: ServerSub[];
+  /** Calls of a method answered UNAVAILABLE (retryAfterMs 5) before it works again, counting down. */
+  failures: Record<string, number>;
   /** Return true when the request was answered here instead of by the normal handler. */
   httpOverride: ((body: string, res: ServerResponse) => boolean) | undefined;
   /** Notifications to push before the subscribe reply (the race the client must survive). */
@@ -37,29 +41,46 @@ function err(code: number, message: string, data: { [k: string]: Json }): Reply 
   return { error: { code, message, data: { ...data, requestId: "srv-req" } } };
 }
 
+/** A framework error whose `data` has the generated (Rust-defined) shape. */
+function framework(code: number, message: string, data: FrameworkErrorData): Reply {
+  return err(code, message, data as { [k: string]: Json });
+}
+
 async function handle(method: string, params: Json | undefined): Promise<Reply> {
   const obj = params !== null && typeof params === "object" && !Array.isArray(params) ? params : undefined;
   switch (method) {
     case "todos.get": {
       const id = obj?.["id"];
-      if (typeof id !== "number") return err(-32602, "invalid params", { code: "INVALID_PARAMS", path: "id", expected: "a number" });
+      if (typeof id !== "number") return framework(-32602, "invalid params", { code: "INVALID_PARAMS", path: "id", reason: "invalid type: string, expected u32" });
       if (id >= 10_000) await new Promise((r) => setTimeout(r, id - 10_000)); // slow on purpose
       if (id === 404) return err(1000, "todo 404 does not exist", { code: "NOT_FOUND", id });
-      if (id === 500) return err(-32603, "internal error", { code: "INTERNAL" });
+      if (id === 500) return framework(-32603, "internal error", { code: "INTERNAL" });
+      if (id === 503) return framework(-32051, "down", { code: "UNAVAILABLE", retryAfterMs: 5 });
       return { result: todo(id) };
     }
     case "todos.list":
       // Void input must arrive without params (wire.md "Params").
-      if (params !== undefined) return err(-32602, "unexpected params", { code: "INVALID_PARAMS", path: "", expected: "nothing" });
+      if (params !== undefined) return framework(-32602, "unexpected params", { code: "INVALID_PARAMS", path: "", reason: "this procedure takes no input" });
       return { result: [todo(1), todo(2)] };
     case "todos.create": {
       const title = obj?.["title"];
-      if (typeof title !== "string") return err(-32602, "invalid params", { code: "INVALID_PARAMS", path: "title", expected: "a string" });
+      if (typeof title !== "string") {
+        return framework(-32602, "invalid params", {
+          code: "INVALID_PARAMS",
+          path: "title",
+          reason: "length is lower than 1",
+          violations: [{ path: "title", reason: "length is lower than 1" }],
+        });
+      }
       if (title === "taken") return err(1001, "title taken", { code: "TITLE_TAKEN", title });
       return { result: { id: 3, title, done: false } };
     }
+    case "todos.update": {
+      const id = obj?.["id"];
+      return { result: { id: typeof id === "number" ? id : 0, title: "patched", done: obj?.["done"] === true } };
+    }
     default:
-      return err(-32601, "method not found", { code: "METHOD_NOT_FOUND" });
+      return framework(-32601, "method not found", { code: "METHOD_NOT_FOUND" });
   }
 }
 
@@ -77,6 +98,7 @@ export async function startServer(): Promise<TestServer> {
     wsMessages: [],
     subs: [],
     httpOverride: undefined,
+    failures: {},
     itemsBeforeAccept: [],
     refuseSubscribe: undefined,
     async waitFor(pred, timeoutMs = 2000) {
@@ -96,14 +118,26 @@ export async function startServer(): Promise<TestServer> {
     },
   };
 
+  const answer = (method: string, params: Json | undefined): Promise<Reply> => {
+    const left = server.failures[method] ?? 0;
+    if (left <= 0) return handle(method, params);
+    server.failures[method] = left - 1;
+    return Promise.resolve(framework(-32051, "down for now", { code: "UNAVAILABLE", retryAfterMs: 5 }));
+  };
+
   const http = createServer((req, res) => {
     void readBody(req).then(async (body) => {
       if (server.httpOverride?.(body, res)) return;
-      const msg = JSON.parse(body) as { [k: string]: Json };
+      const msg = JSON.parse(body) as Json;
       server.httpRequests.push({ headers: req.headers, body: msg });
-      const reply = await handle(String(msg["method"]), "params" in msg ? msg["params"] : undefined);
+      const one = async (m: Json): Promise<Json> => {
+        const call = m as { [k: string]: Json };
+        const reply = await answer(String(call["method"]), "params" in call ? call["params"] : undefined);
+        return { jsonrpc: "2.0", id: call["id"] ?? null, ...reply };
+      };
+      const reply = Array.isArray(msg) ? await Promise.all(msg.map(one)) : await one(msg);
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ jsonrpc: "2.0", id: msg["id"] ?? null, ...reply }));
+      res.end(JSON.stringify(reply));
     });
   });
 
@@ -140,7 +174,7 @@ export async function startServer(): Promise<TestServer> {
         send({ jsonrpc: "2.0", id, result: true });
         return;
       }
-      void handle(method, params).then((reply) => send({ jsonrpc: "2.0", id, ...reply }));
+      void answer(method, params).then((reply) => send({ jsonrpc: "2.0", id, ...reply }));
     });
   });
 

@@ -1,7 +1,17 @@
 // Type-level tests: only type-checked (npm run typecheck), never run. Each @ts-expect-error
 // line must fail to compile, and everything else must compile.
 import WebSocket from "ws";
-import { AccordError, createClient, isAccordError, type ErrorOf, type ProcedureError, type Subscription } from "../src/index.js";
+import { createClient as createHttpClient } from "../src/http.js";
+import {
+  AccordError,
+  createClient,
+  isAccordError,
+  retryLink,
+  type ErrorOf,
+  type Link,
+  type ProcedureError,
+  type Subscription,
+} from "../src/index.js";
 import { procedures, type Procedures, type Todo, type TodoEvent } from "./fixtures/index.js";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -62,9 +72,12 @@ export function errors(e: unknown): string {
         // @ts-expect-error `id` belongs to NOT_FOUND, not to TITLE_TAKEN
         return `${e.data.title} ${e.data.id}`;
       case "INVALID_PARAMS":
-        return `${e.data.path ?? ""} ${e.data.expected ?? ""}`;
+        // @ts-expect-error INVALID_PARAMS carries `reason` and `violations`, never `expected`
+        void e.data.expected;
+        return `${e.data.path ?? ""} ${e.data.reason ?? ""} ${(e.data.violations ?? []).map((v) => `${v.path}: ${v.reason}`).join()}`;
       case "RATE_LIMITED":
-        return `retry in ${e.data.retryAfterMs ?? 0}`;
+        e.data.retryAfterMs satisfies number; // always sent with RATE_LIMITED
+        return `retry in ${e.data.retryAfterMs}`;
       case "TRANSPORT":
         return `transport ${e.data.status ?? "-"} ${e.httpStatus ?? "-"}`;
       case "TIMEOUT":
@@ -121,4 +134,49 @@ export function kindTables(): void {
   createClient<Procedures>({ url: "http://x/rpc", procedures, WebSocket: {} });
   // The platform globals fit the injection points.
   createClient<Procedures>({ url: "http://x/rpc", procedures, fetch: globalThis.fetch, WebSocket: globalThis.WebSocket });
+}
+
+export async function httpOnly(): Promise<void> {
+  const http = createHttpClient<Procedures>({ url: "http://x/rpc", procedures });
+  const todo = await http.todos.get({ id: 1 });
+  assertType<Equal<typeof todo, Todo>>(true);
+  await http.todos.update({ id: 1, done: true });
+  // @ts-expect-error the HTTP-only client has no subscriptions
+  http.todos.changes();
+  // @ts-expect-error nor WebSocket options
+  createHttpClient<Procedures>({ url: "http://x/rpc", procedures, WebSocket });
+  http.$close();
+}
+
+export function idempotency(): void {
+  const flag: boolean = client.todos.update.idempotent;
+  void flag;
+  // @ts-expect-error an idempotent mutation's entry says so
+  createClient<Procedures>({ url: "http://x/rpc", procedures: { todos: { ...procedures.todos, update: "mutation" } } });
+  // @ts-expect-error a plain mutation cannot claim to be idempotent
+  createClient<Procedures>({ url: "http://x/rpc", procedures: { todos: { ...procedures.todos, create: "mutation:idempotent" } } });
+}
+
+export async function linksAndRetries(signal: AbortSignal): Promise<void> {
+  const auth: Link = async (op, next) => next({ ...op, headers: { ...op.headers, authorization: "Bearer t" } });
+  const logging: Link = async (op, next) => {
+    const started = Date.now();
+    try {
+      return await next(op);
+    } finally {
+      console.log(op.method, op.kind, op.attempt, op.idempotent, op.deadline, op.context["tag"], Date.now() - started);
+    }
+  };
+  const c = createClient<Procedures>({
+    url: "http://x/rpc",
+    procedures,
+    links: [auth, logging],
+    retry: { attempts: 5, baseDelayMs: 50, maxDelayMs: 1000 },
+    batch: { maxCalls: 20, maxBytes: 64 * 1024 },
+  });
+  await c.todos.get({ id: 1 }, { retry: false, signal, context: { tag: "x" } });
+  await c.todos.get({ id: 1 }, { retry: { attempts: 2, retryOn: (e) => isAccordError(e) && e.code === "CONFLICT" } });
+  createClient<Procedures>({ url: "http://x/rpc", procedures, retry: false, batch: false, links: [retryLink({ attempts: 2 }), auth] });
+  // @ts-expect-error a link returns a promise
+  createClient<Procedures>({ url: "http://x/rpc", procedures, links: [(op: unknown) => op] });
 }

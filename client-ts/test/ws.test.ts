@@ -6,6 +6,7 @@ import WebSocket from "ws";
 import { createClient, isAccordError, type Client } from "../src/index.js";
 import { procedures, type Procedures, type TodoEvent } from "./fixtures/index.js";
 import { startServer, type TestServer } from "./server.js";
+import { rejection } from "./support.js";
 
 let server: TestServer;
 let client: Client<Procedures>;
@@ -21,15 +22,6 @@ beforeEach(() => {
 afterEach(() => client.close());
 
 const created = (id: number): TodoEvent => ({ kind: "created", todo: { id, title: `t${id}`, done: false } });
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected a rejection");
-}
 
 describe("subscriptions", () => {
   it("delivers items, buffered ones included, and completes on error: null", async () => {
@@ -208,11 +200,18 @@ describe("calls over the WebSocket (transport: ws)", () => {
   it("rejects pending calls with TRANSPORT when the socket drops", async () => {
     const ws = createClient<Procedures>({ url: server.url, procedures, WebSocket, transport: "ws" });
     try {
-      const p = ws.todos.get({ id: 10_500 });
+      const p = ws.todos.get({ id: 10_500 }, { retry: false });
       await server.waitFor(() => server.wsMessages.length > 0);
       server.dropSockets();
       const e = await rejection(p);
       assert.ok(isAccordError(e) && e.code === "TRANSPORT");
+
+      // A query retried by default goes out again on a fresh socket.
+      const retried = ws.todos.get({ id: 10_100 });
+      await server.waitFor(() => server.wsMessages.length > 1);
+      server.dropSockets();
+      assert.equal((await retried).id, 10_100);
+      assert.equal(server.wsMessages.filter((m) => m["method"] === "todos.get").length, 3);
     } finally {
       ws.close();
     }

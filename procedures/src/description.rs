@@ -72,6 +72,10 @@ pub struct ProcedureDescription {
     /// Whether the caller must be authenticated (`#[query(authenticated)]`); the server
     /// refuses anonymous calls with `UNAUTHENTICATED` before the method runs.
     pub authenticated: bool,
+    /// Whether a mutation was declared `#[mutation(idempotent)]`: making it twice has the effect
+    /// of making it once, so clients may retry it after a failure that left its outcome unknown.
+    /// Always false for queries (which are safe to retry by kind) and subscriptions.
+    pub idempotent: bool,
     /// The input type; `None` for a procedure without input.
     pub input: Option<TypeDescription>,
     /// The output type (for a subscription: the type of each item).

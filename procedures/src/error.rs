@@ -26,12 +26,12 @@ pub struct RpcError {
 }
 
 macro_rules! framework_codes {
-    ($($(#[$doc:meta])* $variant:ident = $rpc:literal, $name:literal;)*) => {
+    ($($(#[doc = $doc:literal])* $variant:ident = $rpc:literal, $name:literal;)*) => {
         /// The framework's own error codes. `data.code` carries the name, `error.code` the number.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum FrameworkCode {
-            $($(#[$doc])* $variant,)*
+            $($(#[doc = $doc])* $variant,)*
         }
 
         impl FrameworkCode {
@@ -52,6 +52,10 @@ macro_rules! framework_codes {
             pub fn from_name(name: &str) -> Option<Self> {
                 match name { $($name => Some(FrameworkCode::$variant),)* _ => None }
             }
+        }
+
+        const fn framework_docs(code: FrameworkCode) -> &'static str {
+            match code { $(FrameworkCode::$variant => concat!($($doc, "\n"),*),)* }
         }
     };
 }
@@ -91,13 +95,19 @@ framework_codes! {
 }
 
 impl FrameworkCode {
+    /// JSON-RPC numbers other servers (jsonrpsee) use for a framework code, besides its own.
+    pub const RPC_CODE_ALIASES: &'static [(i32, FrameworkCode)] = &[(-32009, FrameworkCode::Overloaded)];
+
     /// The framework code a bare JSON-RPC code stands for (used for errors that jsonrpsee
     /// produces itself, without Accord's `data`).
     pub fn from_rpc_code(code: i32) -> Option<Self> {
-        match code {
-            -32009 => Some(FrameworkCode::Overloaded),
-            _ => Self::ALL.iter().copied().find(|c| c.rpc_code() == code),
-        }
+        let alias = Self::RPC_CODE_ALIASES.iter().find(|(number, _)| *number == code).map(|(_, c)| *c);
+        alias.or_else(|| Self::ALL.iter().copied().find(|c| c.rpc_code() == code))
+    }
+
+    /// The code's doc comment in this table, as written (one line per doc line).
+    pub const fn docs(self) -> &'static str {
+        framework_docs(self)
     }
 }
 

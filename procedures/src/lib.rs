@@ -54,6 +54,7 @@ pub mod client;
 mod cx;
 mod description;
 mod error;
+mod error_data;
 mod handler;
 mod int;
 mod params;
@@ -67,9 +68,10 @@ pub use description::{
     Declaration, Declarations, Description, Kind, ProcedureDescription, TS_LARGE_INT_SENTINEL, TypeDescription,
 };
 pub use error::{APPLICATION_ERROR_CODE, ErrorCase, FrameworkCode, ProcedureError, RpcError};
+pub use error_data::{FrameworkData, InvalidParamsData, RateLimitedData, RetryHintData, TimeoutData, TransportData};
 pub use handler::{CallFuture, Handler, Handlers, ItemStream, SubscribeFuture};
 pub use int::{I53, I53OutOfRange};
-pub use transport::{Transport, TransportStream};
+pub use transport::{Method, Transport, TransportStream};
 pub use validate::{Validate, Violation, WireInput};
 
 /// A subscription's stream of items, as a procedure returns it and as a client receives it.

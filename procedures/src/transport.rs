@@ -14,7 +14,37 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-use crate::{Cx, ProcedureError, RpcError};
+use crate::{Cx, Kind, ProcedureError, RpcError};
+
+/// The procedure a call goes to, as a transport needs to know it: where to send the call, and
+/// whether sending it again after a failure is safe (for retries).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Method {
+    /// The wire name, `namespace.method`.
+    pub name: &'static str,
+    /// [`Kind::Query`] or [`Kind::Mutation`] (subscriptions go through [`Transport::subscribe`]).
+    pub kind: Kind,
+    /// Declared `#[mutation(idempotent)]`.
+    pub idempotent: bool,
+}
+
+impl Method {
+    /// A query named `name`.
+    pub const fn query(name: &'static str) -> Self {
+        Self { name, kind: Kind::Query, idempotent: false }
+    }
+
+    /// A mutation named `name` (not idempotent).
+    pub const fn mutation(name: &'static str) -> Self {
+        Self { name, kind: Kind::Mutation, idempotent: false }
+    }
+
+    /// Whether the server may run the call twice without harm: queries, and mutations declared
+    /// idempotent. Only such calls are retried after a failure that may have reached the server.
+    pub const fn retry_safe(&self) -> bool {
+        matches!(self.kind, Kind::Query) || self.idempotent
+    }
+}
 
 /// Raw subscription items as a transport delivers them.
 pub type TransportStream = Pin<Box<dyn Stream<Item = Result<Box<RawValue>, RpcError>> + Send>>;
@@ -27,7 +57,7 @@ pub trait Transport: Send + Sync {
     /// Sends a query or mutation and waits for its result.
     fn call(
         &self,
-        method: &'static str,
+        method: Method,
         params: Option<Box<RawValue>>,
         cx: &Cx,
     ) -> impl Future<Output = Result<Box<RawValue>, RpcError>> + Send;
@@ -44,7 +74,7 @@ pub trait Transport: Send + Sync {
 }
 
 /// Calls `method` with `input` and decodes the typed result or error.
-pub async fn call<T, I, O, E>(transport: &T, method: &'static str, cx: &Cx, input: Option<&I>) -> Result<O, E>
+pub async fn call<T, I, O, E>(transport: &T, method: Method, cx: &Cx, input: Option<&I>) -> Result<O, E>
 where
     T: Transport,
     I: crate::WireType,

@@ -36,7 +36,8 @@ use serde::Serialize;
 
 /// One violated rule: where (the wire path, e.g. `items[2].name`; empty for the input as a
 /// whole) and why (garde's message, e.g. `length is lower than 1`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema, ts_rs::TS)]
+#[serde(deny_unknown_fields)]
 pub struct Violation {
     /// The wire path of the offending value, in the format of decode errors' `data.path`.
     pub path: String,

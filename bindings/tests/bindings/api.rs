@@ -81,6 +81,9 @@ pub trait Loans {
     /// Lend a book.
     #[mutation]
     async fn lend(&self, cx: &Cx, input: BookId) -> Result<Book, LoanError>;
+    /// Take a book back; taking it back twice changes nothing.
+    #[mutation(idempotent)]
+    async fn take_back(&self, cx: &Cx, input: BookId) -> Result<Book, LoanError>;
 }
 
 /// Two Rust types that both want the TypeScript name `Item`.

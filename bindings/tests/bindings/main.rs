@@ -6,6 +6,7 @@ mod corpus;
 mod diff_cli;
 mod errors;
 mod files;
+mod framework_errors;
 mod openrpc;
 mod typescript;
 

@@ -46,6 +46,8 @@ export type Procedures = {{
   loans: {{
     /** Lend a book. */
     lend: {{ kind: "mutation"; input: BookId; output: Book; error: LoanError }};
+    /** Take a book back; taking it back twice changes nothing. */
+    takeBack: {{ kind: "mutation"; idempotent: true; input: BookId; output: Book; error: LoanError }};
   }};
   shelf: {{
     /**
@@ -62,9 +64,12 @@ export type Procedures = {{
   }};
 }};
 
-/** The kind of every procedure, for `createClient` (it picks HTTP or WebSocket by kind). */
+/**
+ * The kind of every procedure, for `createClient`: it picks HTTP or WebSocket by kind, and retries
+ * queries and `mutation:idempotent`s (mutations declared `#[mutation(idempotent)]`).
+ */
 export const procedures = {{
-  loans: {{ lend: "mutation" }},
+  loans: {{ lend: "mutation", takeBack: "mutation:idempotent" }},
   shelf: {{ add: "mutation", added: "subscription", allBooks: "query", get: "query" }},
 }} as const;
 "#

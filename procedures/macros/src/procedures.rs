@@ -29,6 +29,8 @@ struct Procedure {
     authenticated: bool,
     /// `#[deprecated]` (kept in `attrs` too, so the trait method is deprecated in Rust).
     deprecated: bool,
+    /// `#[mutation(idempotent)]`: repeating the call has the same effect as making it once.
+    idempotent: bool,
     docs: String,
     attrs: Vec<syn::Attribute>,
     cx_ty: Type,
@@ -106,6 +108,7 @@ fn parse_procedure(f: &TraitItemFn) -> syn::Result<Procedure> {
     let mut kinds = Vec::new();
     let mut attrs = Vec::new();
     let mut authenticated = false;
+    let mut idempotent = false;
     for attr in &f.attrs {
         let kind = if attr.path().is_ident("query") {
             Some(Kind::Query)
@@ -123,6 +126,22 @@ fn parse_procedure(f: &TraitItemFn) -> syn::Result<Procedure> {
                         if meta.path.is_ident("authenticated") {
                             authenticated = true;
                             Ok(())
+                        } else if meta.path.is_ident("idempotent") {
+                            match kind {
+                                Kind::Mutation => {
+                                    idempotent = true;
+                                    Ok(())
+                                }
+                                Kind::Query => {
+                                    Err(meta
+                                        .error("queries are always safe to retry: `idempotent` is for #[mutation]s"))
+                                }
+                                Kind::Subscription => {
+                                    Err(meta.error("`idempotent` is for #[mutation]s, not subscriptions"))
+                                }
+                            }
+                        } else if let Kind::Mutation = kind {
+                            Err(meta.error("expected `authenticated` or `idempotent`"))
                         } else {
                             Err(meta.error("expected `authenticated`"))
                         }
@@ -221,6 +240,7 @@ fn parse_procedure(f: &TraitItemFn) -> syn::Result<Procedure> {
         kind,
         authenticated,
         deprecated: f.attrs.iter().any(|attr| attr.path().is_ident("deprecated")),
+        idempotent,
         docs: attrs::docs(&f.attrs),
         attrs,
         cx_ty,
@@ -319,6 +339,7 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
         let name = format!("{namespace}.{}", p.method);
         let (method, rust_name, docs, authenticated) = (&p.method, p.ident.to_string(), &p.docs, p.authenticated);
         let deprecated = p.deprecated;
+        let idempotent = p.idempotent;
         let unsubscribe = match p.kind {
             Kind::Subscription => {
                 let unsubscribe = format!("{name}.unsubscribe");
@@ -350,6 +371,7 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
                 docs: #docs,
                 deprecated: #deprecated,
                 authenticated: #authenticated,
+                idempotent: #idempotent,
                 input: #input,
                 output: #output,
                 error: #error,
@@ -455,7 +477,17 @@ fn client(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenS
                 let unsubscribe = format!("{method}.unsubscribe");
                 quote!(::accord::__private::subscribe::<__Transport, #input_ty, #item, #error>(&self.transport, #method, #unsubscribe, cx, #input).await)
             }
-            _ => quote!(::accord::__private::call::<__Transport, #input_ty, #item, #error>(&self.transport, #method, cx, #input).await),
+            kind => {
+                let kind = match kind {
+                    Kind::Query => quote!(Query),
+                    _ => quote!(Mutation),
+                };
+                let idempotent = p.idempotent;
+                let target = quote! {
+                    ::accord::Method { name: #method, kind: ::accord::Kind::#kind, idempotent: #idempotent }
+                };
+                quote!(::accord::__private::call::<__Transport, #input_ty, #item, #error>(&self.transport, #target, cx, #input).await)
+            }
         };
         quote! {
             #signature {

@@ -1,4 +1,4 @@
-//! Rust client transports: HTTP (jsonrpsee's client) and WebSocket (our own, see [`ws`]).
+//! Rust client transports: HTTP ([`HttpTransport`]) and WebSocket ([`WsTransport`]).
 //!
 //! Use them with the generated `<Trait>Client`:
 //!
@@ -11,23 +11,34 @@
 //! # Ok(()) }
 //! ```
 //!
-//! A call honours the [`Cx`] deadline (`Cx::with_timeout`). Headers are set per transport
-//! ([`TransportOptions::header`]): sent with every HTTP request, and with the WebSocket's
-//! upgrade request. Per-call `Cx` headers are not sent by these transports.
+//! Both transports behave alike (`docs/wire.md` and the README's "Rust client" section):
+//!
+//! - **Deadline.** A call's deadline is the [`Cx`] deadline (`Cx::with_timeout`), else
+//!   [`TransportOptions::request_timeout`] (60 s), whichever is sooner. The client stops
+//!   waiting then with `TIMEOUT`, and tells the server the time left so that it cancels work
+//!   nobody waits for: the `x-accord-timeout-ms` header over HTTP, the request's
+//!   `"meta": {"timeoutMs": ...}` over WebSocket.
+//! - **Retries** ([`RetryPolicy`], per transport or per call as a `Cx` extension): queries and
+//!   `#[mutation(idempotent)]`s that fail with `TRANSPORT`, `UNAVAILABLE`, `OVERLOADED` or
+//!   `RATE_LIMITED` are sent again, with exponential backoff and jitter (or after the server's
+//!   `retryAfterMs`), within the deadline. Other mutations are never sent twice.
+//! - **Headers.** [`TransportOptions::header`]s go with every HTTP request and with the
+//!   WebSocket's upgrade request. Per-call headers (`Cx::with_header`) are sent over HTTP;
+//!   a WebSocket cannot carry headers per call, so [`WsTransport`] ignores them (authenticate
+//!   the connection instead).
 
+mod http;
+mod retry;
+mod wire;
 mod ws;
 
+pub use self::http::HttpTransport;
+pub use retry::RetryPolicy;
 pub use ws::WsTransport;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use jsonrpsee::core::client::ClientT;
-use jsonrpsee::core::params::ArrayParams;
-use jsonrpsee::core::traits::ToRpcParams;
-use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
-use serde_json::value::RawValue;
-
-use crate::{Cx, FrameworkCode, RpcError, Transport, TransportStream};
+use crate::{Cx, FrameworkCode, RpcError};
 
 /// Why a transport could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -37,117 +48,91 @@ pub struct ConnectError {
     message: String,
 }
 
+impl ConnectError {
+    fn new(url: &str, message: impl std::fmt::Display) -> Self {
+        Self { url: url.to_owned(), message: message.to_string() }
+    }
+}
+
 /// Options shared by both transports.
 #[derive(Clone, Debug)]
 pub struct TransportOptions {
-    headers: http::HeaderMap,
+    headers: ::http::HeaderMap,
     request_timeout: Duration,
+    retry: RetryPolicy,
+    max_response_bytes: usize,
 }
 
 impl Default for TransportOptions {
     fn default() -> Self {
-        Self { headers: http::HeaderMap::new(), request_timeout: Duration::from_secs(60) }
+        Self {
+            headers: ::http::HeaderMap::new(),
+            request_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            max_response_bytes: 10 * 1024 * 1024,
+        }
     }
 }
 
 impl TransportOptions {
     /// Adds a header sent with every request (HTTP) or with the WebSocket handshake.
     pub fn header(mut self, name: &str, value: &str) -> Result<Self, ConnectError> {
-        let error = |message: String| ConnectError { url: String::new(), message };
-        let name = http::HeaderName::try_from(name).map_err(|e| error(e.to_string()))?;
-        let value = http::HeaderValue::try_from(value).map_err(|e| error(e.to_string()))?;
+        let name = ::http::HeaderName::try_from(name).map_err(|e| ConnectError::new("", e))?;
+        let value = ::http::HeaderValue::try_from(value).map_err(|e| ConnectError::new("", e))?;
         self.headers.insert(name, value);
         Ok(self)
     }
 
-    /// The longest a call may take when its `Cx` sets no deadline (default 60 s).
+    /// The longest a call may take when its `Cx` sets no sooner deadline (default 60 s). Also
+    /// bounds connecting.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
     }
-}
 
-/// Queries and mutations over HTTP POST. Subscriptions are refused: use [`WsTransport`].
-#[derive(Clone, Debug)]
-pub struct HttpTransport {
-    client: HttpClient,
-}
-
-impl HttpTransport {
-    /// A transport for `url` (`http://host:port/rpc`) with default options.
-    pub fn new(url: &str) -> Result<Self, ConnectError> {
-        Self::with_options(url, TransportOptions::default())
+    /// How failed calls are retried (default [`RetryPolicy::default`]: 3 attempts).
+    /// [`RetryPolicy::never`] turns retries off. A call can override it with
+    /// `Cx::new().with_extension(policy)`.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
     }
 
-    /// A transport for `url` with `options`.
-    pub fn with_options(url: &str, options: TransportOptions) -> Result<Self, ConnectError> {
-        let client = HttpClientBuilder::default()
-            .set_headers(options.headers)
-            .request_timeout(options.request_timeout)
-            .build(url)
-            .map_err(|e| ConnectError { url: url.to_owned(), message: e.to_string() })?;
-        Ok(Self { client })
-    }
-}
-
-impl Transport for HttpTransport {
-    async fn call(
-        &self,
-        method: &'static str,
-        params: Option<Box<RawValue>>,
-        cx: &Cx,
-    ) -> Result<Box<RawValue>, RpcError> {
-        within_deadline(cx, async {
-            self.client.request::<Box<RawValue>, _>(method, Params(params)).await.map_err(from_client_error)
-        })
-        .await
+    /// The largest answer accepted, in bytes (default 10 MiB); a larger one fails the call
+    /// with `TRANSPORT`.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
     }
 
-    async fn subscribe(
-        &self,
-        method: &'static str,
-        _: &'static str,
-        _: Option<Box<RawValue>>,
-        _: &Cx,
-    ) -> Result<TransportStream, RpcError> {
-        Err(RpcError::transport(format!("`{method}` is a subscription: subscriptions need a WebSocket (WsTransport)")))
+    /// When a call made now with `cx` must be answered by.
+    fn deadline(&self, cx: &Cx) -> Instant {
+        let default = Instant::now() + self.request_timeout;
+        cx.deadline().map_or(default, |deadline| deadline.min(default))
+    }
+
+    /// The retry policy for a call made with `cx`.
+    fn retry_for<'a>(&'a self, cx: &'a Cx) -> &'a RetryPolicy {
+        cx.get::<RetryPolicy>().unwrap_or(&self.retry)
     }
 }
 
-/// Raw by-name params, passed through as they are.
-struct Params(Option<Box<RawValue>>);
-
-impl ToRpcParams for Params {
-    fn to_rpc_params(self) -> Result<Option<Box<RawValue>>, serde_json::Error> {
-        match self.0 {
-            Some(raw) => Ok(Some(raw)),
-            None => ArrayParams::new().to_rpc_params(),
-        }
-    }
+/// The time left until `deadline`, as the whole milliseconds the server is told (rounded up,
+/// so that a server never gets a deadline before the client's).
+fn remaining_ms(deadline: Instant) -> u64 {
+    let left = deadline.saturating_duration_since(Instant::now());
+    u64::try_from(left.as_micros().div_ceil(1000)).unwrap_or(u64::MAX)
 }
 
-async fn within_deadline<T>(cx: &Cx, call: impl Future<Output = Result<T, RpcError>>) -> Result<T, RpcError> {
-    match cx.remaining() {
-        // Already past: do not send a call nobody will wait for.
-        Some(std::time::Duration::ZERO) => Err(deadline_passed()),
-        Some(left) => tokio::time::timeout(left, call).await.map_err(|_| deadline_passed())?,
-        None => call.await,
+/// Waits for `call` until `deadline`; past it, the call is dropped and `TIMEOUT` returned.
+async fn within<T>(deadline: Instant, call: impl Future<Output = Result<T, RpcError>>) -> Result<T, RpcError> {
+    // Already past: do not send a call nobody will wait for.
+    if deadline <= Instant::now() {
+        return Err(deadline_passed());
     }
+    tokio::time::timeout_at(deadline.into(), call).await.map_err(|_| deadline_passed())?
 }
 
 fn deadline_passed() -> RpcError {
     RpcError::framework(FrameworkCode::Timeout, "the call's deadline passed")
-}
-
-fn from_client_error(error: jsonrpsee::core::ClientError) -> RpcError {
-    use jsonrpsee::core::ClientError;
-    match error {
-        ClientError::Call(object) => RpcError {
-            code: object.code(),
-            message: object.message().to_owned(),
-            data: object.data().and_then(|raw| serde_json::from_str(raw.get()).ok()),
-        },
-        ClientError::RequestTimeout => RpcError::framework(FrameworkCode::Timeout, "the request timed out"),
-        other => RpcError::transport(other.to_string()),
-    }
 }

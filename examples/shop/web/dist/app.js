@@ -510,13 +510,15 @@ function stockText(stock) {
   return stock === 0 ? "sold out" : `${num(stock)} left`;
 }
 
-// ../../../client-ts/src/errors.ts
+// ../../../client-ts/src/framework.ts
 var RPC_CODES = {
   PARSE_ERROR: -32700,
   INVALID_REQUEST: -32600,
   METHOD_NOT_FOUND: -32601,
   INVALID_PARAMS: -32602,
   INTERNAL: -32603,
+  REQUEST_TOO_BIG: -32007,
+  BATCH_TOO_BIG: -32010,
   UNAUTHENTICATED: -32041,
   FORBIDDEN: -32043,
   TIMEOUT: -32048,
@@ -524,13 +526,14 @@ var RPC_CODES = {
   RATE_LIMITED: -32029,
   OVERLOADED: -32050,
   UNAVAILABLE: -32051,
-  REQUEST_TOO_BIG: -32007,
-  BATCH_TOO_BIG: -32010,
   TRANSPORT: -32099
 };
+var RPC_CODE_ALIASES = [[-32009, "OVERLOADED"]];
+
+// ../../../client-ts/src/errors.ts
 var CODE_BY_RPC_CODE = new Map([
   ...Object.entries(RPC_CODES).map(([k, v]) => [v, k]),
-  [-32009, "OVERLOADED"]
+  ...RPC_CODE_ALIASES
 ]);
 var BRAND = /* @__PURE__ */ Symbol.for("@accord/client.AccordError");
 var AccordErrorClass = class extends Error {
@@ -607,26 +610,64 @@ function fromWireError(raw, method, ctx = {}) {
   });
 }
 
-// ../../../client-ts/src/protocol.ts
-function encodeRequest(id, method, params) {
-  return JSON.stringify(
-    params === void 0 ? { jsonrpc: "2.0", id, method } : { jsonrpc: "2.0", id, method, params }
-  );
+// ../../../client-ts/src/retry.ts
+function isRetryable(error, op) {
+  if (!op.idempotent || !isAccordError(error)) return false;
+  const { code } = error;
+  if (code !== "TRANSPORT") return code === "UNAVAILABLE" || code === "OVERLOADED" || code === "RATE_LIMITED";
+  const status = error.httpStatus;
+  return status === void 0 || status > 499 || status === 408 || status === 429;
 }
-function isRecord2(v) {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+function retryAfter(error) {
+  const ms = isAccordError(error) ? error.data["retryAfterMs"] : void 0;
+  return typeof ms === "number" && ms >= 0 ? ms : void 0;
+}
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+function retryLink(defaults = {}) {
+  return async (op, next) => {
+    const o = op.retry === false ? { attempts: 1 } : { ...defaults, ...op.retry };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await next({ ...op, attempt, headers: { ...op.headers } });
+      } catch (error) {
+        if (attempt >= (o.attempts ?? 3) || op.signal.aborted || !(o.retryOn ?? isRetryable)(error, op)) throw error;
+        const bound = Math.min(o.maxDelayMs ?? 2e3, (o.baseDelayMs ?? 100) * 2 ** (attempt - 1));
+        const wait = retryAfter(error) ?? Math.random() * bound;
+        if (op.deadline !== void 0 && Date.now() + wait >= op.deadline) throw error;
+        await sleep(wait, op.signal);
+      }
+    }
+  };
+}
+
+// ../../../client-ts/src/protocol.ts
+function encodeRequest(id, method, params, timeoutMs) {
+  const meta = timeoutMs === void 0 ? void 0 : { timeoutMs };
+  return JSON.stringify({ jsonrpc: "2.0", id, method, params, meta });
 }
 function isId(v) {
   return typeof v === "string" || typeof v === "number" && Number.isFinite(v);
 }
 function classify(msg) {
-  if (!isRecord2(msg)) return { kind: "invalid" };
+  if (!isRecord(msg)) return { kind: "invalid" };
   if ("id" in msg && ("result" in msg || "error" in msg)) {
     const id = msg["id"];
     return isId(id) || id === null ? { kind: "response", id, reply: msg } : { kind: "invalid" };
   }
   const params = msg["params"];
-  if (typeof msg["method"] === "string" && isRecord2(params) && isId(params["subscription"])) {
+  if (typeof msg["method"] === "string" && isRecord(params) && isId(params["subscription"])) {
     const subscription = params["subscription"];
     if ("result" in params) return { kind: "item", subscription, item: params["result"] };
     if ("error" in params) return { kind: "end", subscription, error: params["error"] };
@@ -651,47 +692,6 @@ function parseJson(text) {
   }
 }
 
-// ../../../client-ts/src/http.ts
-function lowerKeys(into, from) {
-  if (from) for (const [k, v] of Object.entries(from)) into[k.toLowerCase()] = v;
-}
-async function buildHeaders(cfg, call) {
-  const headers = { "content-type": "application/json", accept: "application/json" };
-  if (cfg.requestIdHeader !== false) headers[cfg.requestIdHeader.toLowerCase()] = call.requestId;
-  lowerKeys(headers, typeof cfg.headers === "function" ? await cfg.headers() : cfg.headers);
-  lowerKeys(headers, call.headers);
-  return headers;
-}
-async function httpCall(cfg, call) {
-  const { method, signal } = call;
-  if (!cfg.fetch) throw transportError(method, "no fetch implementation: pass options.fetch");
-  const headers = await buildHeaders(cfg, call);
-  const requestId = cfg.requestIdHeader === false ? void 0 : headers[cfg.requestIdHeader.toLowerCase()];
-  const body = encodeRequest(call.id, method, call.input);
-  let status;
-  let text;
-  try {
-    const res = await cfg.fetch(cfg.url, { method: "POST", headers, body, signal });
-    status = res.status;
-    text = await res.text();
-  } catch (e) {
-    if (signal.aborted) throw signal.reason;
-    throw transportError(method, `network error: ${e instanceof Error ? e.message : String(e)}`, { requestId, cause: e });
-  }
-  const ok = status >= 200 && status < 300;
-  const parsed = parseJson(text);
-  const msg = parsed === void 0 ? { kind: "invalid" } : classify(parsed.value);
-  const answersThisCall = msg.kind === "response" && (msg.id === call.id || msg.id === null && "error" in msg.reply);
-  if (msg.kind !== "response" || !answersThisCall) {
-    const reason = parsed === void 0 ? "reply is not JSON" : "reply is not a JSON-RPC response to this call";
-    throw transportError(method, reason, { status, requestId });
-  }
-  const outcome = settle(msg.reply, method, { requestId, httpStatus: status });
-  if (!outcome.ok) throw outcome.error;
-  if (!ok) throw transportError(method, "non-2xx answer with a result", { status, requestId });
-  return outcome.value;
-}
-
 // ../../../client-ts/src/runtime.ts
 var g = globalThis;
 function resolveFetch(injected) {
@@ -705,15 +705,7 @@ function absoluteUrl(url) {
   return g.location ? new URL(url, g.location.href) : new URL(url);
 }
 function randomId() {
-  const c = g.crypto;
-  if (c?.randomUUID) return c.randomUUID();
-  const bytes = new Uint8Array(16);
-  if (c?.getRandomValues) c.getRandomValues(bytes);
-  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
-  bytes[6] = (bytes[6] ?? 0) & 15 | 64;
-  bytes[8] = (bytes[8] ?? 0) & 63 | 128;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return g.crypto?.randomUUID?.() ?? Date.now().toString(36) + Math.random().toString(36).slice(2);
 }
 function abortReason(signal) {
   if (signal.reason !== void 0) return signal.reason;
@@ -764,6 +756,171 @@ function guard(method, opts, run) {
   });
 }
 
+// ../../../client-ts/src/http-transport.ts
+var TIMEOUT_HEADER = "x-accord-timeout-ms";
+var lower = (into, from) => {
+  if (from) for (const k in from) into[k.toLowerCase()] = from[k];
+  return into;
+};
+var remaining = (deadline) => deadline === void 0 ? void 0 : Math.max(1, Math.ceil(deadline - Date.now()));
+function httpTransport(cfg) {
+  const batch = cfg.batch;
+  const maxCalls = batch === false ? 1 : Math.max(1, batch?.maxCalls ?? 100);
+  const maxBytes = batch && batch.maxBytes || 512 * 1024;
+  const groups = /* @__PURE__ */ new Map();
+  let nextId = 1;
+  let timer;
+  function flush() {
+    timer = void 0;
+    for (const [key, calls] of groups) {
+      groups.delete(key);
+      const headers = JSON.parse(key);
+      let chunk = [];
+      let bytes = 0;
+      for (const q of calls) {
+        if (chunk.length > 0 && (chunk.length >= maxCalls || bytes + q.text.length > maxBytes)) {
+          void send(headers, chunk);
+          chunk = [];
+          bytes = 0;
+        }
+        chunk.push(q);
+        bytes += q.text.length + 1;
+      }
+      if (chunk.length > 0) void send(headers, chunk);
+    }
+  }
+  async function send(shared, calls) {
+    const headers = { ...shared };
+    const ctl = new AbortController();
+    let open = calls.length;
+    for (const q of calls) q.sent = () => --open || ctl.abort();
+    const idHeader = cfg.requestIdHeader && cfg.requestIdHeader.toLowerCase();
+    const requestId = idHeader ? headers[idHeader] ??= randomId() : void 0;
+    const left = calls.map((q) => remaining(q.op.deadline));
+    if (!left.includes(void 0)) headers[TIMEOUT_HEADER] = String(Math.max(...left));
+    const body = calls.length === 1 ? calls[0].text : `[${calls.map((q) => q.text).join(",")}]`;
+    const fail = (reason, status2, cause) => {
+      for (const q of calls) q.reject(transportError(q.op.method, reason, { status: status2, requestId, cause }));
+    };
+    let status;
+    let text;
+    try {
+      const fetch = resolveFetch(cfg.fetch);
+      if (!fetch) return fail("no fetch: pass options.fetch");
+      const res = await fetch(cfg.url, { method: "POST", headers, body, signal: ctl.signal });
+      status = res.status;
+      text = await res.text();
+    } catch (e) {
+      return fail(`network error: ${e instanceof Error ? e.message : String(e)}`, void 0, e);
+    }
+    const parsed = parseJson(text);
+    const replies = parsed === void 0 ? [] : Array.isArray(parsed.value) ? parsed.value : [parsed.value];
+    const byId2 = /* @__PURE__ */ new Map();
+    for (const r of replies) if (isRecord(r) && ("result" in r || "error" in r)) byId2.set(r["id"], r);
+    const whole = byId2.get(null);
+    for (const q of calls) {
+      const reply = byId2.get(q.id) ?? (whole && "error" in whole ? whole : void 0);
+      const ctx = { requestId, httpStatus: status };
+      if (!reply) {
+        q.reject(transportError(q.op.method, parsed ? "no JSON-RPC reply to this call" : "reply is not JSON", { status, requestId }));
+        continue;
+      }
+      const outcome = settle(reply, q.op.method, ctx);
+      if (!outcome.ok) q.reject(outcome.error);
+      else if (status > 299 || status < 200) q.reject(transportError(q.op.method, "a result with a non-2xx status", { status, requestId }));
+      else q.resolve(outcome.value);
+    }
+  }
+  return async (op) => {
+    const headers = lower({ "content-type": "application/json", accept: "application/json" }, typeof cfg.headers === "function" ? await cfg.headers() : cfg.headers);
+    lower(headers, op.headers);
+    const { signal } = op;
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(abortReason(signal));
+      const id = nextId++;
+      const q = { id, op, text: encodeRequest(id, op.method, op.input, maxCalls > 1 ? remaining(op.deadline) : void 0), resolve, reject };
+      const key = JSON.stringify(headers);
+      const group = groups.get(key) ?? [];
+      groups.set(key, group);
+      group.push(q);
+      const onAbort = () => {
+        const i = group.indexOf(q);
+        if (i >= 0) group.splice(i, 1);
+        q.sent?.();
+        reject(abortReason(signal));
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      q.resolve = (v) => (signal.removeEventListener("abort", onAbort), resolve(v));
+      q.reject = (e) => (signal.removeEventListener("abort", onAbort), reject(e));
+      timer ??= setTimeout(flush, 0);
+    });
+  };
+}
+
+// ../../../client-ts/src/link.ts
+function chain(links, terminal) {
+  return links.reduceRight((next, link) => (op) => link(op, next), terminal);
+}
+
+// ../../../client-ts/src/core.ts
+var KINDS = /* @__PURE__ */ new Set(["query", "mutation", "mutation:idempotent", "subscription"]);
+function buildClient(options, socket) {
+  const table = options.procedures;
+  const transport = socket?.call ?? httpTransport({
+    url: options.url,
+    fetch: options.fetch,
+    headers: options.headers,
+    requestIdHeader: options.requestIdHeader ?? "x-request-id",
+    batch: options.batch
+  });
+  const links = options.retry === false ? [] : [retryLink(options.retry)];
+  const run = chain([...links, ...options.links ?? []], transport);
+  function call(method, kind, idempotent, input, opts = {}) {
+    const timeoutMs = effectiveTimeout(opts.timeoutMs ?? options.timeoutMs);
+    const headers = lower({}, opts.headers);
+    return guard(
+      method,
+      { signal: opts.signal, timeoutMs, requestId: headers["x-request-id"] },
+      (signal) => run({
+        method,
+        kind,
+        idempotent,
+        input,
+        headers,
+        signal,
+        deadline: timeoutMs === void 0 ? void 0 : Date.now() + timeoutMs,
+        attempt: 1,
+        retry: opts.retry,
+        context: opts.context ?? {}
+      })
+    );
+  }
+  const client = {};
+  for (const ns in table) {
+    const namespace = {};
+    const methods = table[ns];
+    for (const name in methods) {
+      const entry = methods[name];
+      if (typeof entry !== "string" || !KINDS.has(entry)) {
+        throw new TypeError(`@accord/client: procedures.${ns}.${name} has unknown kind ${JSON.stringify(entry)}`);
+      }
+      const method = `${ns}.${name}`;
+      const kind = entry.slice(0, 8) === "mutation" ? "mutation" : entry;
+      const idempotent = kind === "query" || entry !== kind;
+      let fn;
+      if (kind !== "subscription") fn = (input, opts) => call(method, kind, idempotent, input, opts);
+      else if (socket) fn = socket.subscribe(method);
+      const isError = (e) => isAccordError(e) && e.method === method;
+      if (fn) namespace[name] = Object.freeze(Object.assign(fn, { method, kind, idempotent, isError }));
+    }
+    client[ns] = Object.freeze(namespace);
+  }
+  const close = () => socket?.close();
+  client["$close"] = close;
+  if (!("close" in client)) client["close"] = close;
+  return Object.freeze(client);
+}
+
 // ../../../client-ts/src/socket.ts
 var MAX_EARLY_NOTIFICATIONS = 256;
 var OPEN = 1;
@@ -780,7 +937,8 @@ var RpcSocket = class {
     this.#url = url;
     this.#ctor = ctor;
   }
-  call(method, params, signal) {
+  /** A call; `timeoutMs` travels as `meta.timeoutMs` so that the server stops when the caller does. */
+  call(method, params, signal, timeoutMs) {
     return new Promise((resolve, reject) => {
       const id = this.#nextId++;
       const onAbort = () => {
@@ -789,7 +947,7 @@ var RpcSocket = class {
       };
       const done = () => signal?.removeEventListener("abort", onAbort);
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.#send(id, params, {
+      this.#send(id, params, timeoutMs, {
         method,
         resolve: (v) => (done(), resolve(v)),
         reject: (e) => (done(), reject(e))
@@ -799,7 +957,7 @@ var RpcSocket = class {
   /** Sends a subscribe request; the outcome arrives through `sink`. */
   subscribe(method, params, sink) {
     const id = this.#nextId++;
-    this.#send(id, params, { method, resolve: () => void 0, reject: (e) => sink.end(e), sink });
+    this.#send(id, params, void 0, { method, resolve: () => void 0, reject: (e) => sink.end(e), sink });
   }
   /** Stops delivering the stream and asks the server to end it; never rejects. */
   unsubscribe(method, subscription) {
@@ -815,7 +973,7 @@ var RpcSocket = class {
   close(reason = "closed by the client") {
     this.#teardown(reason);
   }
-  #send(id, params, pending) {
+  #send(id, params, timeoutMs, pending) {
     const { method } = pending;
     let ws;
     try {
@@ -823,7 +981,7 @@ var RpcSocket = class {
     } catch (e) {
       return pending.reject(transportError(method, e instanceof Error ? e.message : String(e), { cause: e }));
     }
-    const text = encodeRequest(id, method, params);
+    const text = encodeRequest(id, method, params, timeoutMs);
     this.#pending.set(id, pending);
     if (ws.readyState !== OPEN) {
       this.#outbox.push(text);
@@ -1033,7 +1191,6 @@ function openSubscription(socket, method, input, opts) {
 }
 
 // ../../../client-ts/src/client.ts
-var KINDS = /* @__PURE__ */ new Set(["query", "mutation", "subscription"]);
 function deriveWsUrl(url) {
   let u;
   try {
@@ -1041,59 +1198,21 @@ function deriveWsUrl(url) {
   } catch {
     throw new TypeError(`@accord/client: cannot derive a WebSocket URL from "${url}"; pass options.wsUrl`);
   }
-  if (u.protocol === "http:") u.protocol = "ws:";
-  else if (u.protocol === "https:") u.protocol = "wss:";
+  u.protocol = u.protocol.replace("http", "ws");
   return u.href;
 }
-function headerIn(headers, name) {
-  if (!headers) return void 0;
-  const lower = name.toLowerCase();
-  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === lower) return v;
-  return void 0;
-}
 function createClient(options) {
-  const table = options.procedures;
-  const requestIdHeader = options.requestIdHeader ?? "x-request-id";
-  const headers = options.headers;
   let socket;
   const getSocket = () => socket ??= new RpcSocket(options.wsUrl ?? deriveWsUrl(options.url), () => resolveWebSocket(options.WebSocket));
-  let nextId = 1;
-  function call(method, input, opts) {
-    const { signal } = opts;
-    const timeoutMs = opts.timeoutMs ?? options.timeoutMs;
-    if (options.transport === "ws") return guard(method, { signal, timeoutMs }, (s) => getSocket().call(method, input, s));
-    const requestId = (requestIdHeader === false ? void 0 : headerIn(opts.headers, requestIdHeader)) ?? randomId();
-    const cfg = { url: options.url, fetch: resolveFetch(options.fetch), headers, requestIdHeader };
-    return guard(
-      method,
-      { signal, timeoutMs, requestId },
-      (s) => httpCall(cfg, { id: nextId++, method, input, headers: opts.headers, requestId, signal: s })
-    );
-  }
-  function procedure(method, kind) {
-    const fn = kind === "subscription" ? (input, opts = {}) => openSubscription(getSocket(), method, input, {
+  return buildClient(options, {
+    call: options.transport === "ws" ? (op) => getSocket().call(op.method, op.input, op.signal, remaining(op.deadline)) : void 0,
+    subscribe: (method) => (input, opts = {}) => openSubscription(getSocket(), method, input, {
       ...opts,
       timeoutMs: opts.timeoutMs ?? options.timeoutMs,
       maxBuffered: opts.maxBuffered ?? options.maxBuffered
-    }) : (input, opts = {}) => call(method, input, opts);
-    const isError = (e) => isAccordError(e) && e.method === method;
-    return Object.freeze(Object.assign(fn, { method, kind, isError }));
-  }
-  const client = {};
-  for (const [ns, methods] of Object.entries(table)) {
-    const namespace = {};
-    for (const [name, kind] of Object.entries(methods)) {
-      if (typeof kind !== "string" || !KINDS.has(kind)) {
-        throw new TypeError(`@accord/client: procedures.${ns}.${name} has unknown kind ${JSON.stringify(kind)}`);
-      }
-      namespace[name] = procedure(`${ns}.${name}`, kind);
-    }
-    client[ns] = Object.freeze(namespace);
-  }
-  const close = () => socket?.close();
-  client["$close"] = close;
-  if (!("close" in client)) client["close"] = close;
-  return Object.freeze(client);
+    }),
+    close: () => socket?.close()
+  });
 }
 
 // src/api/procedures.ts
@@ -1114,7 +1233,7 @@ function frameworkMessage(e) {
     case "METHOD_NOT_FOUND":
       return `This page does not match the server (${e.code}); reload it.`;
     case "INVALID_PARAMS":
-      return `The server refused the input${e.data.path ? ` (${e.data.path})` : ""}: ${e.data.reason ?? e.data.expected ?? e.message}.`;
+      return `The server refused the input${e.data.path ? ` (${e.data.path})` : ""}: ${e.data.reason ?? e.message}.`;
     case "INTERNAL":
       return `Something went wrong on the server${e.requestId ? ` (request ${e.requestId})` : ""}.`;
     case "UNAUTHENTICATED":

@@ -23,7 +23,7 @@ export function frameworkMessage(e: AccordError<FrameworkErrorData>): string {
     case "METHOD_NOT_FOUND":
       return `This page does not match the server (${e.code}); reload it.`;
     case "INVALID_PARAMS":
-      return `The server refused the input${e.data.path ? ` (${e.data.path})` : ""}: ${e.data.reason ?? e.data.expected ?? e.message}.`;
+      return `The server refused the input${e.data.path ? ` (${e.data.path})` : ""}: ${e.data.reason ?? e.message}.`;
     case "INTERNAL":
       return `Something went wrong on the server${e.requestId ? ` (request ${e.requestId})` : ""}.`;
     case "UNAUTHENTICATED":

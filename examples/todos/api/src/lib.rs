@@ -139,8 +139,9 @@ pub trait Todos {
     #[mutation]
     async fn create(&self, cx: &Cx, input: NewTodo) -> Result<Todo, TodoError>;
 
-    /// Change some fields of a todo.
-    #[mutation]
+    /// Change some fields of a todo. Idempotent: the same patch sent twice leaves the todo as
+    /// sending it once does, so clients may retry it.
+    #[mutation(idempotent)]
     async fn update(&self, cx: &Cx, input: TodoPatch) -> Result<Todo, TodoError>;
 
     /// Delete a todo; returns the deleted todo.

@@ -54,11 +54,11 @@ fn renaming_a_rust_field_fails_the_check_then_the_frontend_build() {
     let create_line = create_call_line(&example);
     let errors = text(&ts);
     let at_create = errors.lines().find(|l| {
-        l.contains(&format!("src/app.ts({create_line},")) && (l.contains("'title'") || l.contains("summary"))
+        l.contains(&format!("src/App.tsx({create_line},")) && (l.contains("'title'") || l.contains("summary"))
     });
     assert!(
         at_create.is_some(),
-        "tsc should report the `create` call in src/app.ts (line {create_line}) and the renamed field\n{}",
+        "tsc should report the `create` call in src/App.tsx (line {create_line}) and the renamed field\n{}",
         describe(&ts)
     );
     eprintln!("drift test: {} in {:.1?}", at_create.unwrap_or_default(), started.elapsed());
@@ -80,11 +80,11 @@ fn rename_new_todo_title(example: &Example) {
     write(&lib, renamed);
 }
 
-/// The 1-based line of `todos.create({` in the copied frontend.
+/// The 1-based line of `create.mutate({` in the copied frontend.
 fn create_call_line(example: &Example) -> usize {
-    let app = read(&example.root.join("web/src/app.ts"));
+    let app = read(&example.root.join("web/src/App.tsx"));
     let lines: Vec<usize> =
-        app.lines().enumerate().filter(|(_, l)| l.contains("todos.create({")).map(|(i, _)| i + 1).collect();
-    assert_eq!(lines.len(), 1, "app.ts should call `todos.create({{ ... }})` exactly once");
+        app.lines().enumerate().filter(|(_, l)| l.contains("create.mutate({")).map(|(i, _)| i + 1).collect();
+    assert_eq!(lines.len(), 1, "App.tsx should call `create.mutate({{ ... }})` exactly once");
     lines[0]
 }

@@ -1,5 +1,7 @@
 //! Serves the todos API on `127.0.0.1:$PORT` (default 3000) at `/rpc`, over HTTP and WebSocket,
-//! with `/healthz`, `/readyz` and `/metrics` beside it. SIGINT or SIGTERM drains and exits 0.
+//! with `/healthz`, `/readyz` and `/metrics` beside it, and the web app at `/`: the directory
+//! `$TODOS_WEB_DIR`, else `examples/todos/web/dist` when it was built (`npm run build -w todos-web`).
+//! SIGINT or SIGTERM drains and exits 0.
 //!
 //! Logs go to stdout, filtered by `RUST_LOG` (default `info`); `ACCORD_LOG_FORMAT=json` switches
 //! to JSON lines.
@@ -12,6 +14,9 @@ use todos_server::TodoList;
 
 /// The port when `PORT` is unset.
 const DEFAULT_PORT: u16 = 3000;
+
+/// Where `npm run build -w todos-web` puts the web app.
+const BUILT_WEB_APP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../web/dist");
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -26,8 +31,15 @@ async fn main() -> ExitCode {
         },
         Err(_) => DEFAULT_PORT,
     };
+    let web = std::env::var_os("TODOS_WEB_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| Some(std::path::PathBuf::from(BUILT_WEB_APP)).filter(|dir| dir.join("index.html").is_file()));
     let server = match Server::builder().mount(TodosApi::handlers(TodoList::new())) {
-        Ok(builder) => builder.serve(("127.0.0.1", port)).await,
+        Ok(builder) => match &web {
+            Some(dir) => builder.static_dir(dir).serve(("127.0.0.1", port)).await,
+            None => builder.serve(("127.0.0.1", port)).await,
+        },
         Err(e) => Err(e),
     };
     let server = match server {
@@ -38,6 +50,9 @@ async fn main() -> ExitCode {
         }
     };
     println!("todos-server listening on {}", server.http_url());
+    if let Some(dir) = &web {
+        println!("todos-server serves the web app from {}", dir.display());
+    }
     if server.run_until_signal().await {
         println!("todos-server stopped");
         ExitCode::SUCCESS

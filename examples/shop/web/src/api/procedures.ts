@@ -36,7 +36,10 @@ export type Procedures = {
   };
 };
 
-/** The kind of every procedure, for `createClient` (it picks HTTP or WebSocket by kind). */
+/**
+ * The kind of every procedure, for `createClient`: it picks HTTP or WebSocket by kind, and retries
+ * queries and `mutation:idempotent`s (mutations declared `#[mutation(idempotent)]`).
+ */
 export const procedures = {
   auth: { login: "mutation", logout: "mutation", me: "query", register: "mutation" },
   orders: { checkout: "mutation", events: "subscription", get: "query", listMine: "query" },

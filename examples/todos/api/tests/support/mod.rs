@@ -47,6 +47,8 @@ pub fn tsc(test: &str, client: bool) -> Option<Tsc> {
         Some(format!("{test} needs node_modules (run npm ci)"))
     } else if client && !repo.join("client-ts/dist/index.d.ts").is_file() {
         Some(format!("{test} needs the built @accord/client (run npm run build -w client-ts)"))
+    } else if client && !repo.join("client-ts/tanstack-query/dist/index.d.ts").is_file() {
+        Some(format!("{test} needs the built @accord/tanstack-query (run npm run build -w @accord/tanstack-query)"))
     } else {
         None
     };

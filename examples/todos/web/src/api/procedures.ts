@@ -16,12 +16,18 @@ export type Procedures = {
     list: { kind: "query"; input: TodoFilter; output: Array<Todo>; error: TodoError };
     /** Counts over all todos. */
     stats: { kind: "query"; input: void; output: TodoStats; error: TodoError };
-    /** Change some fields of a todo. */
-    update: { kind: "mutation"; input: TodoPatch; output: Todo; error: TodoError };
+    /**
+     * Change some fields of a todo. Idempotent: the same patch sent twice leaves the todo as
+     * sending it once does, so clients may retry it.
+     */
+    update: { kind: "mutation"; idempotent: true; input: TodoPatch; output: Todo; error: TodoError };
   };
 };
 
-/** The kind of every procedure, for `createClient` (it picks HTTP or WebSocket by kind). */
+/**
+ * The kind of every procedure, for `createClient`: it picks HTTP or WebSocket by kind, and retries
+ * queries and `mutation:idempotent`s (mutations declared `#[mutation(idempotent)]`).
+ */
 export const procedures = {
-  todos: { changes: "subscription", create: "mutation", delete: "mutation", get: "query", list: "query", stats: "query", update: "mutation" },
+  todos: { changes: "subscription", create: "mutation", delete: "mutation", get: "query", list: "query", stats: "query", update: "mutation:idempotent" },
 } as const;
