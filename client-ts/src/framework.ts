@@ -27,10 +27,10 @@ export type FrameworkErrorData =
   | { code: "INVALID_PARAMS"; path?: string; reason?: string; violations?: Array<Violation> }
   /** A bug or an unexpected failure; details stay in the server log. */
   | { code: "INTERNAL" }
-  /** A request larger than the server accepts (jsonrpsee's code). */
-  | { code: "REQUEST_TOO_BIG" }
-  /** A batch larger than the server accepts (jsonrpsee's code). */
-  | { code: "BATCH_TOO_BIG" }
+  /** A request larger than the server accepts (`data.limit`: bytes). */
+  | { code: "REQUEST_TOO_BIG"; limit: number }
+  /** A batch larger than the server accepts (`data.limit`: calls). */
+  | { code: "BATCH_TOO_BIG"; limit: number }
   /** No or bad credentials. */
   | { code: "UNAUTHENTICATED" }
   /** Authenticated, but not allowed. */
@@ -42,9 +42,9 @@ export type FrameworkErrorData =
   /** Too many calls; `data.retryAfterMs` says when to retry. */
   | { code: "RATE_LIMITED"; retryAfterMs: number }
   /** The server sheds load. */
-  | { code: "OVERLOADED"; retryAfterMs?: number }
+  | { code: "OVERLOADED"; retryAfterMs?: number; limit?: number }
   /** A dependency is down or the server is draining. */
-  | { code: "UNAVAILABLE"; retryAfterMs?: number }
+  | { code: "UNAVAILABLE"; retryAfterMs?: number; limit?: number }
   /** Client side only: the request never got an answer. */
   | { code: "TRANSPORT"; status?: number; reason?: string };
 

@@ -72,9 +72,9 @@ framework_codes! {
     InvalidParams = -32602, "INVALID_PARAMS";
     /// A bug or an unexpected failure; details stay in the server log.
     Internal = -32603, "INTERNAL";
-    /// A request larger than the server accepts (jsonrpsee's code).
+    /// A request larger than the server accepts (`data.limit`: bytes).
     RequestTooBig = -32007, "REQUEST_TOO_BIG";
-    /// A batch larger than the server accepts (jsonrpsee's code).
+    /// A batch larger than the server accepts (`data.limit`: calls).
     BatchTooBig = -32010, "BATCH_TOO_BIG";
     /// No or bad credentials.
     Unauthenticated = -32041, "UNAUTHENTICATED";

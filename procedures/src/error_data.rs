@@ -50,13 +50,26 @@ pub struct RetryHintData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub retry_after_ms: Option<u32>,
+    /// The per-connection limit that refused the call (open subscriptions), when it was one:
+    /// retrying does not help until something on the connection ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub limit: Option<u32>,
+}
+
+/// `data` of `REQUEST_TOO_BIG` and `BATCH_TOO_BIG`: the limit the message went over.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LimitData {
+    /// Bytes (`REQUEST_TOO_BIG`) or calls (`BATCH_TOO_BIG`).
+    pub limit: u32,
 }
 
 /// `data` of `TIMEOUT`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TimeoutData {
-    /// The deadline that passed, in ms, when a client gave up waiting on its own.
+    /// The deadline that passed, in ms (the server's, or the one a client gave up at).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub timeout_ms: Option<u32>,
@@ -91,6 +104,9 @@ impl FrameworkData for RateLimitedData {
 impl FrameworkData for RetryHintData {
     const CODES: &'static [FrameworkCode] = &[FrameworkCode::Overloaded, FrameworkCode::Unavailable];
 }
+impl FrameworkData for LimitData {
+    const CODES: &'static [FrameworkCode] = &[FrameworkCode::RequestTooBig, FrameworkCode::BatchTooBig];
+}
 impl FrameworkData for TimeoutData {
     const CODES: &'static [FrameworkCode] = &[FrameworkCode::Timeout];
 }
@@ -107,6 +123,7 @@ impl FrameworkCode {
             FrameworkCode::RateLimited => TypeDescription::of::<RateLimitedData>(),
             FrameworkCode::Overloaded | FrameworkCode::Unavailable => TypeDescription::of::<RetryHintData>(),
             FrameworkCode::Timeout => TypeDescription::of::<TimeoutData>(),
+            FrameworkCode::RequestTooBig | FrameworkCode::BatchTooBig => TypeDescription::of::<LimitData>(),
             FrameworkCode::Transport => TypeDescription::of::<TransportData>(),
             _ => return None,
         })
@@ -171,6 +188,7 @@ mod tests {
                 InvalidParamsData::CODES,
                 RateLimitedData::CODES,
                 RetryHintData::CODES,
+                LimitData::CODES,
                 TimeoutData::CODES,
                 TransportData::CODES,
             ];
@@ -181,9 +199,12 @@ mod tests {
 
     #[test]
     fn typed_data_round_trips_and_ignores_code_and_request_id() {
-        let error =
-            RpcError::from_data(FrameworkCode::Unavailable, "down", RetryHintData { retry_after_ms: Some(900) })
-                .with_data_field("requestId", "r-1");
+        let error = RpcError::from_data(
+            FrameworkCode::Unavailable,
+            "down",
+            RetryHintData { retry_after_ms: Some(900), limit: None },
+        )
+        .with_data_field("requestId", "r-1");
         assert_eq!(
             error.data,
             Some(serde_json::json!({"code": "UNAVAILABLE", "retryAfterMs": 900, "requestId": "r-1"}))

@@ -68,7 +68,9 @@ pub use description::{
     Declaration, Declarations, Description, Kind, ProcedureDescription, TS_LARGE_INT_SENTINEL, TypeDescription,
 };
 pub use error::{APPLICATION_ERROR_CODE, ErrorCase, FrameworkCode, ProcedureError, RpcError};
-pub use error_data::{FrameworkData, InvalidParamsData, RateLimitedData, RetryHintData, TimeoutData, TransportData};
+pub use error_data::{
+    FrameworkData, InvalidParamsData, LimitData, RateLimitedData, RetryHintData, TimeoutData, TransportData,
+};
 pub use handler::{CallFuture, Handler, Handlers, ItemStream, SubscribeFuture};
 pub use int::{I53, I53OutOfRange};
 pub use transport::{Method, Transport, TransportStream};

@@ -3,7 +3,7 @@
 //! request order. Notifications run but get no answer; a message of notifications only gets no
 //! answer at all.
 
-use accord::{FrameworkCode, Kind, RpcError};
+use accord::{FrameworkCode, Kind, LimitData, RetryHintData, RpcError};
 use futures_util::StreamExt;
 use serde_json::value::RawValue;
 
@@ -55,11 +55,10 @@ pub(crate) async fn answer(
             response.into_body()
         }
         Message::Batch(entries) if entries.len() > limits.max_batch_len => {
-            let error = RpcError::framework(
-                FrameworkCode::BatchTooBig,
-                format!("a batch holds at most {} calls; this one held {}", limits.max_batch_len, entries.len()),
-            )
-            .with_data_field("limit", limits.max_batch_len);
+            let message =
+                format!("a batch holds at most {} calls; this one held {}", limits.max_batch_len, entries.len());
+            let limit = LimitData { limit: u32::try_from(limits.max_batch_len).unwrap_or(u32::MAX) };
+            let error = RpcError::from_data(FrameworkCode::BatchTooBig, message, limit);
             Some(protocol::error_body(Id::NULL, &error))
         }
         Message::Batch(entries) => {
@@ -126,8 +125,8 @@ impl Run<'_> {
             Entry::Call(call) => call,
         };
         let outcome = if self.draining {
-            let error = RpcError::framework(FrameworkCode::Unavailable, "the server is shutting down; reconnect")
-                .with_data_field("retryAfterMs", 0);
+            let hint = RetryHintData { retry_after_ms: Some(0), limit: None };
+            let error = RpcError::from_data(FrameworkCode::Unavailable, "the server is shutting down; reconnect", hint);
             Outcome::Answer(Err(with_request_id(error, &request_id::generate())))
         } else if self.pipeline.unsubscribe.contains(&*call.method) {
             Outcome::Answer(self.unsubscribe(&call).map_err(|error| with_request_id(error, &request_id::generate())))

@@ -11,7 +11,10 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use accord::{Cx, Deadline, FrameworkCode, Handler, Identity, ItemStream, Kind, RequestId, RpcError};
+use accord::{
+    Cx, Deadline, FrameworkCode, Handler, Identity, ItemStream, Kind, RateLimitedData, RequestId, RetryHintData,
+    RpcError, TimeoutData,
+};
 use futures_util::FutureExt;
 use serde_json::value::RawValue;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -184,8 +187,11 @@ impl Pipeline {
             Ok(Ok(ran)) => ran,
             Ok(Err(panic)) => Err(panicked(&*panic)),
             // Dropping the handler's future cancels it at its next await.
-            Err(_) => Err(RpcError::framework(FrameworkCode::Timeout, format!("no answer within {timeout:?}"))
-                .with_data_field("timeoutMs", u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX))),
+            Err(_) => Err(RpcError::from_data(
+                FrameworkCode::Timeout,
+                format!("no answer within {timeout:?}"),
+                TimeoutData { timeout_ms: Some(millis(timeout)) },
+            )),
         }
     }
 
@@ -202,9 +208,9 @@ impl Pipeline {
             let caller_key = key.of(&caller.address_key, identity);
             if let Decision::Deny { retry_after } = limiter.check(rule, &caller_key).await {
                 procedure.metrics.rate_limited.increment(1);
-                let retry_ms = u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX).max(1);
-                return Err(RpcError::framework(FrameworkCode::RateLimited, "too many calls; retry later")
-                    .with_data_field("retryAfterMs", retry_ms));
+                let retry_after_ms = millis(retry_after).max(1);
+                let data = RateLimitedData { retry_after_ms };
+                return Err(RpcError::from_data(FrameworkCode::RateLimited, "too many calls; retry later", data));
             }
         }
         Ok(())
@@ -214,8 +220,8 @@ impl Pipeline {
     fn admit(&self, procedure: &Procedure) -> Result<(OwnedSemaphorePermit, Option<OwnedSemaphorePermit>), RpcError> {
         let overloaded = || {
             procedure.metrics.overloaded.increment(1);
-            RpcError::framework(FrameworkCode::Overloaded, "the server is at capacity; retry shortly")
-                .with_data_field("retryAfterMs", 100)
+            let hint = RetryHintData { retry_after_ms: Some(100), limit: None };
+            RpcError::from_data(FrameworkCode::Overloaded, "the server is at capacity; retry shortly", hint)
         };
         let global = self.in_flight.clone().try_acquire_owned().map_err(|_| overloaded())?;
         let local = match &procedure.in_flight {
@@ -233,6 +239,11 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.in_flight.decrement(1.0);
     }
+}
+
+/// Milliseconds for an error's `data`, saturating.
+pub(crate) fn millis(duration: Duration) -> u32 {
+    u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)
 }
 
 /// Logs a panic's message (never sent) and answers `INTERNAL`.

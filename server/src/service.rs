@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use accord::{FrameworkCode, RequestId, RpcError};
+use accord::{FrameworkCode, LimitData, RequestId, RpcError, TimeoutData};
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use hyper_util::rt::TokioIo;
@@ -129,13 +129,13 @@ where
     {
         Ok(bytes) => bytes,
         Err(error @ BodyError::TooBig(limit)) => {
-            let error =
-                RpcError::framework(FrameworkCode::RequestTooBig, error.to_string()).with_data_field("limit", limit);
+            let limit = LimitData { limit: u32::try_from(limit).unwrap_or(u32::MAX) };
+            let error = RpcError::from_data(FrameworkCode::RequestTooBig, error.to_string(), limit);
             return json_error(StatusCode::PAYLOAD_TOO_LARGE, &error);
         }
         Err(error @ BodyError::TooSlow(timeout)) => {
-            let error = RpcError::framework(FrameworkCode::Timeout, error.to_string())
-                .with_data_field("timeoutMs", u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX));
+            let data = TimeoutData { timeout_ms: Some(crate::pipeline::millis(timeout)) };
+            let error = RpcError::from_data(FrameworkCode::Timeout, error.to_string(), data);
             let mut response = json_error(StatusCode::REQUEST_TIMEOUT, &error);
             response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
             return response;
@@ -168,7 +168,7 @@ fn upgrade<B>(
 ) -> Response<Body> {
     let accept = match websocket::accept(&request) {
         Ok(accept) => accept,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     if *shared.draining.borrow() {
         return body::text(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down\n");

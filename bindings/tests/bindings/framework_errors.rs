@@ -45,7 +45,8 @@ fn the_vocabulary_names_every_code_with_its_number_and_fields() {
         "{ts}"
     );
     assert!(ts.contains(r#"| { code: "RATE_LIMITED"; retryAfterMs: number }"#), "{ts}");
-    assert!(ts.contains(r#"| { code: "UNAVAILABLE"; retryAfterMs?: number }"#), "{ts}");
+    assert!(ts.contains(r#"| { code: "UNAVAILABLE"; retryAfterMs?: number; limit?: number }"#), "{ts}");
+    assert!(ts.contains(r#"| { code: "BATCH_TOO_BIG"; limit: number }"#), "{ts}");
     assert!(ts.contains("export type Violation = {"), "{ts}");
     assert!(!ts.contains("expected?"), "INVALID_PARAMS never carries `expected`");
 }

@@ -96,12 +96,12 @@ impl ProbeServer {
             Failure::Unavailable => RpcError::from_data(
                 FrameworkCode::Unavailable,
                 message,
-                RetryHintData { retry_after_ms: input.retry_after_ms },
+                RetryHintData { retry_after_ms: input.retry_after_ms, limit: None },
             ),
             Failure::Overloaded => RpcError::from_data(
                 FrameworkCode::Overloaded,
                 message,
-                RetryHintData { retry_after_ms: input.retry_after_ms },
+                RetryHintData { retry_after_ms: input.retry_after_ms, limit: None },
             ),
             Failure::Internal => RpcError::internal(),
         };

@@ -150,7 +150,11 @@ mod tests {
         }
         let limited = RpcError::from_data(FrameworkCode::RateLimited, "slow", RateLimitedData { retry_after_ms: 1500 });
         assert_eq!(policy.delay(1, &limited), Duration::from_millis(1500));
-        let hinted = RpcError::from_data(FrameworkCode::Unavailable, "x", RetryHintData { retry_after_ms: Some(40) });
+        let hinted = RpcError::from_data(
+            FrameworkCode::Unavailable,
+            "x",
+            RetryHintData { retry_after_ms: Some(40), limit: None },
+        );
         assert_eq!(policy.delay(3, &hinted), Duration::from_millis(40));
     }
 

@@ -15,7 +15,7 @@ pub(crate) fn is_upgrade<B>(request: &Request<B>) -> bool {
 }
 
 /// The `Sec-WebSocket-Accept` value for a valid upgrade, or the 4xx answer to an invalid one.
-pub(crate) fn accept<B>(request: &Request<B>) -> Result<HeaderValue, Response<Body>> {
+pub(crate) fn accept<B>(request: &Request<B>) -> Result<HeaderValue, Box<Response<Body>>> {
     let headers = request.headers();
     if request.method() != Method::GET {
         return Err(refuse(StatusCode::METHOD_NOT_ALLOWED, "a WebSocket upgrade is a GET request\n"));
@@ -47,8 +47,8 @@ pub(crate) fn switching_protocols(accept: HeaderValue) -> Response<Body> {
     response
 }
 
-fn refuse(status: StatusCode, why: &'static str) -> Response<Body> {
-    text(status, why)
+fn refuse(status: StatusCode, why: &'static str) -> Box<Response<Body>> {
+    Box::new(text(status, why))
 }
 
 /// Whether a comma-separated header holds `token` (case-insensitively).

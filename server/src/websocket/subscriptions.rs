@@ -12,7 +12,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use accord::{FrameworkCode, RpcError};
+use accord::{FrameworkCode, RetryHintData, RpcError};
 use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -46,11 +46,10 @@ impl Subscriptions {
     pub fn reserve(&self, opened: &Opened) -> Result<String, RpcError> {
         let mut open = self.open();
         if open.len() >= self.max {
-            let error = RpcError::framework(
-                FrameworkCode::Overloaded,
-                format!("this connection has {} subscriptions open, its maximum; unsubscribe first", self.max),
-            )
-            .with_data_field("limit", self.max);
+            let hint = RetryHintData { retry_after_ms: None, limit: Some(u32::try_from(self.max).unwrap_or(u32::MAX)) };
+            let message =
+                format!("this connection has {} subscriptions open, its maximum; unsubscribe first", self.max);
+            let error = RpcError::from_data(FrameworkCode::Overloaded, message, hint);
             return Err(with_request_id(error, &opened.request_id));
         }
         let id = self.next.fetch_add(1, Ordering::Relaxed).to_string();
@@ -100,8 +99,8 @@ pub(crate) async fn forward(subscriptions: Arc<Subscriptions>, id: String, opene
             () = cancelled.cancelled() => return,
             error = &mut ended => break Some(error),
             () = crate::shutdown::draining(&mut draining) => {
-                break Some(RpcError::framework(FrameworkCode::Unavailable, "the server is shutting down; resubscribe")
-                    .with_data_field("retryAfterMs", 0));
+                let hint = RetryHintData { retry_after_ms: Some(0), limit: None };
+                break Some(RpcError::from_data(FrameworkCode::Unavailable, "the server is shutting down; resubscribe", hint));
             }
             item = AssertUnwindSafe(items.next()).catch_unwind() => match item {
                 Ok(Some(Ok(raw))) => {
