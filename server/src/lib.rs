@@ -33,6 +33,7 @@
 
 mod access_log;
 mod auth;
+mod blocking;
 mod config;
 mod connection;
 mod error_object;
@@ -51,6 +52,7 @@ mod static_files;
 
 pub use access_log::AccessLog;
 pub use auth::Authenticator;
+pub use blocking::{BlockingError, BlockingPool, BlockingPoolBuilder};
 pub use config::{Limits, Policy};
 pub use error_object::to_error_object;
 pub use http_context::{API_KEY_HEADER, TIMEOUT_HEADER};
