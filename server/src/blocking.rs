@@ -7,7 +7,8 @@
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use accord::{FrameworkCode, RpcError};
@@ -50,7 +51,7 @@ impl From<BlockingError> for RpcError {
 }
 
 /// Settings of a [`BlockingPool`]: `BlockingPool::builder(name).threads(n).queue(n).max_wait(d)`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[must_use]
 pub struct BlockingPoolBuilder {
     name: String,
@@ -58,6 +59,26 @@ pub struct BlockingPoolBuilder {
     queue: usize,
     max_wait: Duration,
     metrics: Option<Metrics>,
+    on_idle: Option<Idle>,
+}
+
+/// A hook run on a pool thread once it has been idle for `after`.
+#[derive(Clone)]
+struct Idle {
+    after: Duration,
+    hook: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl fmt::Debug for BlockingPoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BlockingPoolBuilder")
+            .field("name", &self.name)
+            .field("threads", &self.threads)
+            .field("queue", &self.queue)
+            .field("max_wait", &self.max_wait)
+            .field("on_idle", &self.on_idle.as_ref().map(|idle| idle.after))
+            .finish_non_exhaustive()
+    }
 }
 
 impl BlockingPoolBuilder {
@@ -92,14 +113,17 @@ impl BlockingPoolBuilder {
         self
     }
 
+    /// Runs `hook` on each pool thread that has had no job for `after` (once per idle spell):
+    /// where a job's thread-local scratch memory can be released, so that memory taken during
+    /// a burst goes back once the burst is over. Idle threads stay idle: the pool hands work
+    /// to the thread that finished last.
+    pub fn on_idle(mut self, after: Duration, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.on_idle = Some(Idle { after, hook: Arc::new(hook) });
+        self
+    }
+
     /// Starts the threads (named `{name}-{i}`).
     pub fn build(self) -> std::io::Result<BlockingPool> {
-        let (sender, receiver) = mpsc::channel::<Job>();
-        let receiver = Arc::new(Mutex::new(receiver));
-        for i in 0..self.threads {
-            let receiver = receiver.clone();
-            std::thread::Builder::new().name(format!("{}-{i}", self.name)).spawn(move || work(&receiver))?;
-        }
         let name: Arc<str> = self.name.into();
         let gauges = self.metrics.map(|metrics| {
             let label = || [("pool", name.to_string())];
@@ -109,18 +133,27 @@ impl BlockingPoolBuilder {
                 rejected: metrics.counter("accord_blocking_rejected_total", &label()),
             }
         });
-        let shared = Shared {
+        let shared = Arc::new(Shared {
             name,
             threads: self.threads,
             max_wait: self.max_wait,
             running: Arc::new(Semaphore::new(self.threads)),
             waiting: Arc::new(Semaphore::new(self.queue)),
             queue: self.queue,
-            sender: Mutex::new(sender),
+            free: Mutex::new(Vec::with_capacity(self.threads)),
             average_job_us: AtomicU64::new(0),
             gauges,
-        };
-        Ok(BlockingPool { shared: Arc::new(shared) })
+        });
+        for i in 0..self.threads {
+            let (home, jobs) = mpsc::channel::<Job>();
+            let (pool, idle) = (Arc::downgrade(&shared), self.on_idle.clone());
+            // On an error the threads started so far end with `shared` (their senders go).
+            std::thread::Builder::new()
+                .name(format!("{}-{i}", shared.name))
+                .spawn(move || work(&jobs, &pool, idle.as_ref()))?;
+            shared.free_threads().push(home);
+        }
+        Ok(BlockingPool { shared })
     }
 }
 
@@ -134,7 +167,8 @@ impl BlockingPoolBuilder {
 /// because glibc gives threads their own arenas and keeps what they freed. A [`BlockingPool`]
 /// bounds both: `threads` jobs run at once, on threads that live as long as the pool, so a job
 /// can also keep its scratch memory in a `thread_local!` and reuse it (no allocation per job,
-/// memory bounded by `threads` × scratch size; see the example).
+/// memory bounded by `threads` × scratch size; see the example), and give it back once the
+/// burst is over ([`BlockingPoolBuilder::on_idle`]).
 ///
 /// Admission, in order:
 /// 1. a free thread runs the job at once;
@@ -161,7 +195,12 @@ impl BlockingPoolBuilder {
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let pool = BlockingPool::builder("checksums").threads(2).queue(64).max_wait(Duration::from_secs(1)).build()?;
+/// let pool = BlockingPool::builder("checksums")
+///     .threads(2)
+///     .queue(64)
+///     .max_wait(Duration::from_secs(1))
+///     .on_idle(Duration::from_secs(5), || drop(SCRATCH.take())) // freed between bursts
+///     .build()?;
 /// let data = vec![7u8; 1 << 20];
 /// let sum = pool
 ///     .run(move || {
@@ -189,7 +228,9 @@ struct Shared {
     /// One permit per caller allowed to wait.
     waiting: Arc<Semaphore>,
     queue: usize,
-    sender: Mutex<mpsc::Sender<Job>>,
+    /// The idle threads' inboxes; the last one pushed is used first. A thread is pushed back
+    /// before its permit is released, so a caller holding a permit always finds one here.
+    free: Mutex<Vec<mpsc::Sender<Job>>>,
     /// Moving average of job run time, for `retry_after` (0: nothing measured yet).
     average_job_us: AtomicU64,
     gauges: Option<Gauges>,
@@ -201,7 +242,17 @@ struct Gauges {
     rejected: metrics::Counter,
 }
 
-type Job = Box<dyn FnOnce() + Send>;
+/// Work for one thread: what to run, the thread's own inbox (to hand back to the free list)
+/// and the permit (released after that).
+struct Job {
+    run: Run,
+    home: mpsc::Sender<Job>,
+    permit: OwnedSemaphorePermit,
+}
+
+/// Runs the job; returns how to deliver its outcome, which the thread does only once it is
+/// free again (so a caller that got its answer finds the pool as the job left it).
+type Run = Box<dyn FnOnce() -> Box<dyn FnOnce() + Send> + Send>;
 
 impl BlockingPool {
     /// A pool named `name` (thread names, logs, metrics) with the defaults: one thread per CPU,
@@ -214,6 +265,7 @@ impl BlockingPool {
             queue: BlockingPoolBuilder::DEFAULT_QUEUE,
             max_wait: BlockingPoolBuilder::DEFAULT_MAX_WAIT,
             metrics: None,
+            on_idle: None,
         }
     }
 
@@ -228,18 +280,17 @@ impl BlockingPool {
         let permit = self.admit().await?;
         let (answer, answered) = oneshot::channel();
         let shared = self.shared.clone();
-        let job: Job = Box::new(move || {
+        let run: Run = Box::new(move || {
             if answer.is_closed() {
-                return; // the caller went away while the job was queued
+                return Box::new(|| {}); // the caller went away while the job was handed over
             }
             let started = Instant::now();
             let result = std::panic::catch_unwind(AssertUnwindSafe(job));
             shared.ran_for(started.elapsed());
-            drop(permit); // the thread is free for the next caller
             match result {
-                Ok(value) => {
+                Ok(value) => Box::new(move || {
                     let _ = answer.send(value);
-                }
+                }),
                 Err(panic) => {
                     let message = panic
                         .downcast_ref::<&str>()
@@ -247,15 +298,20 @@ impl BlockingPool {
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_default();
                     tracing::error!(pool = %shared.name, panic = %message, "a blocking job panicked");
+                    Box::new(|| {}) // dropping `answer` tells the caller
                 }
             }
         });
-        let sent = self.shared.sender.lock().unwrap_or_else(PoisonError::into_inner).send(job);
-        if sent.is_err() {
-            // Every thread is gone (they only end on a panic outside a job, which cannot happen).
-            return Err(BlockingError::Panicked { pool: self.shared.name.clone() });
-        }
-        answered.await.map_err(|_| BlockingError::Panicked { pool: self.shared.name.clone() })
+        let panicked = || BlockingError::Panicked { pool: self.shared.name.clone() };
+        // A permit guarantees a free thread (see `Shared::free`); its thread never ends while
+        // the pool lives (jobs run under `catch_unwind`).
+        let Some(home) = self.shared.free_threads().pop() else {
+            tracing::error!(pool = %self.shared.name, "no free thread despite a permit");
+            return Err(panicked());
+        };
+        home.clone().send(Job { run, home, permit }).map_err(|_| panicked())?;
+        self.shared.gauge_update();
+        answered.await.map_err(|_| panicked())
     }
 
     /// A thread's permit: at once, or after waiting in the queue.
@@ -301,6 +357,10 @@ impl BlockingPool {
 }
 
 impl Shared {
+    fn free_threads(&self) -> std::sync::MutexGuard<'_, Vec<mpsc::Sender<Job>>> {
+        self.free.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn busy(&self) -> usize {
         self.threads - self.running.available_permits()
     }
@@ -326,7 +386,6 @@ impl Shared {
         let _ = self.average_job_us.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |average| {
             Some(if average == 0 { sample.max(1) } else { (average * 7 + sample) / 8 })
         });
-        self.gauge_update();
     }
 
     fn gauge_update(&self) {
@@ -337,14 +396,36 @@ impl Shared {
     }
 }
 
-/// A pool thread: runs jobs until every sender is gone.
-fn work(receiver: &Mutex<mpsc::Receiver<Job>>) {
+/// A pool thread: runs the jobs sent to its inbox until the pool is gone, and the idle hook
+/// once after each spell of `idle.after` without a job.
+fn work(jobs: &mpsc::Receiver<Job>, pool: &Weak<Shared>, idle: Option<&Idle>) {
+    let mut idle_since_hook = true; // nothing to release before the first job
     loop {
-        // The lock is held only while taking a job, never while running one.
-        let job = receiver.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        match job {
-            Ok(job) => job(),
-            Err(mpsc::RecvError) => return,
+        let next = match idle {
+            Some(idle) if !idle_since_hook => jobs.recv_timeout(idle.after),
+            _ => jobs.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        match next {
+            Ok(Job { run, home, permit }) => {
+                let deliver = run();
+                idle_since_hook = false;
+                // Back on the free list first, then the permit (see `Shared::free`), then the
+                // answer.
+                let Some(shared) = pool.upgrade() else { return deliver() };
+                shared.free_threads().push(home);
+                drop(permit);
+                shared.gauge_update();
+                deliver();
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if let Some(idle) = idle
+                    && std::panic::catch_unwind(AssertUnwindSafe(|| (idle.hook)())).is_err()
+                {
+                    tracing::error!("a blocking pool's idle hook panicked");
+                }
+                idle_since_hook = true;
+            }
+            Err(RecvTimeoutError::Disconnected) => return,
         }
     }
 }
@@ -530,6 +611,55 @@ mod tests {
         first.await.unwrap().unwrap();
         assert_eq!(pool.run(|| 5).await.unwrap(), 5);
         assert_eq!(ran.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn one_job_at_a_time_keeps_to_one_thread_and_the_idle_hook_runs_there_once() {
+        let hooks = Arc::new(Mutex::new(Vec::new()));
+        let pool = BlockingPool::builder("idle")
+            .threads(3)
+            .on_idle(Duration::from_millis(50), {
+                let hooks = hooks.clone();
+                move || hooks.lock().unwrap().push(std::thread::current().id())
+            })
+            .build()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert!(hooks.lock().unwrap().is_empty(), "threads that never worked have nothing to release");
+        let mut threads = std::collections::HashSet::new();
+        for _ in 0..5 {
+            threads.insert(pool.run(|| std::thread::current().id()).await.unwrap());
+        }
+        assert_eq!(threads.len(), 1, "the thread that finished last takes the next job");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert_eq!(*hooks.lock().unwrap(), threads.into_iter().collect::<Vec<_>>(), "once, on that thread");
+    }
+
+    #[tokio::test]
+    async fn the_threads_end_with_the_pool() {
+        struct Exit(Arc<AtomicUsize>);
+        impl Drop for Exit {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        thread_local! {
+            static EXIT: std::cell::RefCell<Option<Exit>> = const { std::cell::RefCell::new(None) };
+        }
+        let exited = Arc::new(AtomicUsize::new(0));
+        let pool = pool(2, 2, 1000);
+        let (a, b) = (pool.clone(), pool.clone());
+        let mark = |exited: Arc<AtomicUsize>| move || EXIT.set(Some(Exit(exited)));
+        let (first, second) = tokio::join!(a.run(mark(exited.clone())), b.run(mark(exited.clone())));
+        (first.unwrap(), second.unwrap());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(exited.load(Ordering::SeqCst), 0, "the threads live as long as the pool");
+        drop((pool, a, b));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while exited.load(Ordering::SeqCst) < 1 {
+            assert!(Instant::now() < deadline, "no pool thread ended");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     #[tokio::test]
