@@ -113,13 +113,8 @@ impl SessionStore {
             }
             Ok(Some(_)) => Err(unauthenticated("the session has expired; sign in again")),
             Ok(None) => Err(unauthenticated("unknown or revoked token; sign in again")),
-            Err(error) => Err(match Arc::try_unwrap(error) {
-                Ok(error) => error.into_rpc(),
-                Err(shared) => {
-                    tracing::error!(error = %shared, "looking up a session failed");
-                    RpcError::internal()
-                }
-            }),
+            // Shared by every request that waited for the same lookup.
+            Err(error) => Err(error.to_rpc()),
         }
     }
 }

@@ -6,6 +6,8 @@
 
 #![allow(dead_code)] // each test binary uses part of this
 
+pub mod proxy;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
