@@ -130,11 +130,16 @@ impl Database {
     }
 
     /// A transaction on the write pool.
+    ///
+    /// On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), waiting up to the busy
+    /// timeout if another process holds it. A deferred transaction would read first and then
+    /// fail at its first write with `SQLITE_BUSY` at once, without waiting: SQLite does not wait
+    /// when upgrading a read transaction, since that could deadlock.
     pub async fn begin(&self) -> Result<Tx, DbError> {
         let started = Instant::now();
         let queries = self.inner.queries.clone();
         let begun = match &self.inner.write {
-            Pool::Sqlite(p) => p.begin().await.map(|tx| Tx::sqlite(tx, queries)),
+            Pool::Sqlite(p) => p.begin_with("BEGIN IMMEDIATE").await.map(|tx| Tx::sqlite(tx, queries)),
             Pool::Postgres(p) => p.begin().await.map(|tx| Tx::postgres(tx, queries)),
         };
         self.inner.metrics.acquired(started.elapsed(), begun.is_ok());
