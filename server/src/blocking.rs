@@ -651,7 +651,8 @@ mod tests {
         let (a, b) = (pool.clone(), pool.clone());
         let mark = |exited: Arc<AtomicUsize>| move || EXIT.set(Some(Exit(exited)));
         let (first, second) = tokio::join!(a.run(mark(exited.clone())), b.run(mark(exited.clone())));
-        (first.unwrap(), second.unwrap());
+        first.unwrap();
+        second.unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(exited.load(Ordering::SeqCst), 0, "the threads live as long as the pool");
         drop((pool, a, b));

@@ -7,6 +7,8 @@
 //! `DATABASE_URL`. SQLite's outage of the same nature is a database locked by another process
 //! for longer than the busy timeout.
 
+#[path = "support/proxy.rs"]
+mod proxy;
 mod support;
 
 use std::time::Duration;
@@ -14,12 +16,12 @@ use std::time::Duration;
 use accord::client::HttpTransport;
 use accord::{Cx, FrameworkCode, ProcedureError};
 use futures_util::StreamExt;
+use proxy::{Proxy, eventually, target, through};
 use shop_api::{
     Auth, AuthClient, CartLine, Checkout, Credentials, NewAccount, OrderId, OrderQuery, OrderStatus, Orders,
     OrdersClient, ProductId, ProductQuery, Products, ProductsClient,
 };
 use sqlx::Connection;
-use support::proxy::{Proxy, eventually, target, through};
 use support::{Backend, SMALL, TestShop, http_as, login, postgres_url, start, ws_as};
 
 /// Asserts `UNAVAILABLE` with a positive `retryAfterMs`.

@@ -6,8 +6,6 @@
 
 #![allow(dead_code)] // each test binary uses part of this
 
-pub mod proxy;
-
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
