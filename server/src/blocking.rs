@@ -447,6 +447,8 @@ impl fmt::Debug for BlockingPool {
 mod tests {
     use std::sync::atomic::AtomicUsize;
 
+    use tokio::task::JoinHandle;
+
     use super::*;
 
     fn pool(threads: usize, queue: usize, max_wait_ms: u64) -> BlockingPool {
@@ -466,6 +468,36 @@ mod tests {
             held.wait();
             7
         })
+    }
+
+    /// Starts a job that holds its thread until `release.wait()`; returns once it runs.
+    async fn occupy(pool: &BlockingPool) -> (Arc<std::sync::Barrier>, JoinHandle<Result<u32, BlockingError>>) {
+        let (release, job) = gate();
+        let busy = pool.busy();
+        let running = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.run(job).await }
+        });
+        while pool.busy() == busy {
+            tokio::task::yield_now().await;
+        }
+        (release, running)
+    }
+
+    /// Starts `job`; returns once its caller waits for a thread.
+    async fn enqueue<T: Send + 'static>(
+        pool: &BlockingPool,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> JoinHandle<Result<T, BlockingError>> {
+        let waiting = pool.waiting();
+        let queued = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.run(job).await }
+        });
+        while pool.waiting() == waiting {
+            tokio::task::yield_now().await;
+        }
+        queued
     }
 
     #[tokio::test]
@@ -502,14 +534,7 @@ mod tests {
     #[tokio::test]
     async fn a_caller_waits_up_to_max_wait_then_is_overloaded() {
         let pool = pool(1, 8, 100);
-        let (release, job) = gate();
-        let busy = tokio::spawn({
-            let pool = pool.clone();
-            async move { pool.run(job).await }
-        });
-        while pool.busy() == 0 {
-            tokio::task::yield_now().await;
-        }
+        let (release, busy) = occupy(&pool).await;
         let started = Instant::now();
         let refused = pool.run(|| 1).await.unwrap_err();
         let waited = started.elapsed();
@@ -529,21 +554,8 @@ mod tests {
     #[tokio::test]
     async fn a_waiting_caller_gets_the_thread_when_it_frees_up() {
         let pool = pool(1, 8, 5_000);
-        let (release, job) = gate();
-        let first = tokio::spawn({
-            let pool = pool.clone();
-            async move { pool.run(job).await }
-        });
-        while pool.busy() == 0 {
-            tokio::task::yield_now().await;
-        }
-        let second = tokio::spawn({
-            let pool = pool.clone();
-            async move { pool.run(|| 8).await }
-        });
-        while pool.waiting() == 0 {
-            tokio::task::yield_now().await;
-        }
+        let (release, first) = occupy(&pool).await;
+        let second = enqueue(&pool, || 8).await;
         release.wait();
         assert_eq!(first.await.unwrap().unwrap(), 7);
         assert_eq!(second.await.unwrap().unwrap(), 8);
@@ -553,21 +565,8 @@ mod tests {
     #[tokio::test]
     async fn a_full_queue_refuses_at_once() {
         let pool = pool(1, 1, 10_000);
-        let (release, job) = gate();
-        let first = tokio::spawn({
-            let pool = pool.clone();
-            async move { pool.run(job).await }
-        });
-        while pool.busy() == 0 {
-            tokio::task::yield_now().await;
-        }
-        let queued = tokio::spawn({
-            let pool = pool.clone();
-            async move { pool.run(|| 8).await }
-        });
-        while pool.waiting() == 0 {
-            tokio::task::yield_now().await;
-        }
+        let (release, first) = occupy(&pool).await;
+        let queued = enqueue(&pool, || 8).await;
         let started = Instant::now();
         assert!(matches!(pool.run(|| 9).await, Err(BlockingError::Overloaded { .. })));
         assert!(started.elapsed() < Duration::from_secs(1), "no wait when the queue is full");
@@ -589,22 +588,13 @@ mod tests {
     #[tokio::test]
     async fn a_caller_that_leaves_while_waiting_runs_nothing() {
         let pool = pool(1, 4, 10_000);
-        let (release, job) = gate();
-        let first = tokio::spawn({
-            let pool = pool.clone();
-            async move { pool.run(job).await }
-        });
-        while pool.busy() == 0 {
-            tokio::task::yield_now().await;
-        }
+        let (release, first) = occupy(&pool).await;
         let ran = Arc::new(AtomicUsize::new(0));
-        let abandoned = tokio::spawn({
-            let (pool, ran) = (pool.clone(), ran.clone());
-            async move { pool.run(move || ran.fetch_add(1, Ordering::SeqCst)).await }
-        });
-        while pool.waiting() == 0 {
-            tokio::task::yield_now().await;
-        }
+        let abandoned = enqueue(&pool, {
+            let ran = ran.clone();
+            move || ran.fetch_add(1, Ordering::SeqCst)
+        })
+        .await;
         abandoned.abort();
         let _ = abandoned.await;
         release.wait();
@@ -667,14 +657,7 @@ mod tests {
     async fn metrics_show_the_pool() {
         let metrics = Metrics::new();
         let pool = BlockingPool::builder("hashing").threads(1).queue(0).metrics(&metrics).build().unwrap();
-        let (release, job) = gate();
-        let first = tokio::spawn({
-            let pool = pool.clone();
-            async move { pool.run(job).await }
-        });
-        while pool.busy() == 0 {
-            tokio::task::yield_now().await;
-        }
+        let (release, first) = occupy(&pool).await;
         assert!(pool.run(|| 1).await.is_err(), "no queue: refused at once");
         release.wait();
         first.await.unwrap().unwrap();
