@@ -213,6 +213,16 @@ mod tests {
             from(&[("PORT", "0"), ("DB_ACQUIRE_TIMEOUT_MS", "250"), ("DATABASE_URL", "postgres://x")]).unwrap();
         assert_eq!((config.port, config.pool.acquire_timeout), (0, Duration::from_millis(250)));
         assert_eq!(config.database_url, "postgres://x");
+        let config = from(&[
+            ("SHOP_HASH_THREADS", "0"),
+            ("SHOP_HASH_QUEUE", "16"),
+            ("SHOP_HASH_MAX_WAIT_MS", "500"),
+            ("SHOP_SHUTDOWN_GRACE_MS", "1500"),
+        ])
+        .unwrap();
+        assert_eq!(config.hashing.threads, 1, "at least one hashing thread");
+        assert_eq!((config.hashing.queue, config.hashing.max_wait), (16, Duration::from_millis(500)));
+        assert_eq!(config.shutdown_grace, Duration::from_millis(1500));
         let error = from(&[("PORT", "70000")]).unwrap_err();
         assert_eq!(error.name, "PORT");
         let error = from(&[("DB_MAX_CONNECTIONS", "many")]).unwrap_err();
