@@ -11,7 +11,7 @@
 //! 19 MiB during a burst, whatever its size, and goes back after it. (That it really goes back to
 //! the system, rather than staying in glibc's arenas, is `main.rs`'s business: see its
 //! `M_MMAP_THRESHOLD`.) Before, with `spawn_blocking`, a burst of 128 logins hashed on 128
-//! threads at once and left the process at 2.3 GiB; see `BENCHMARKS.md` ("Login burst").
+//! threads at once and left the process at 2.4 GiB; see `BENCHMARKS.md` ("Login burst").
 
 use std::cell::RefCell;
 
