@@ -14,7 +14,6 @@
 //! threads at once and left the process at 2.4 GiB; see `BENCHMARKS.md` ("Login burst").
 
 use std::cell::RefCell;
-
 use std::time::Duration;
 
 use accord::RpcError;
