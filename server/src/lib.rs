@@ -33,6 +33,7 @@
 
 mod access_log;
 mod auth;
+mod blocking;
 mod body;
 mod caller;
 mod client_address;
@@ -56,6 +57,7 @@ mod websocket;
 
 pub use access_log::AccessLog;
 pub use auth::Authenticator;
+pub use blocking::{BlockingError, BlockingPool, BlockingPoolBuilder};
 pub use client_address::ClientAddress;
 pub use config::{Limits, Policy};
 #[doc(hidden)]
