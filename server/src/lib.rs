@@ -34,13 +34,16 @@
 mod access_log;
 mod auth;
 mod body;
+mod builder;
 mod caller;
 mod client_address;
 mod config;
 mod connections;
+mod cors;
 mod dispatch;
 mod health;
 mod listener;
+#[cfg(feature = "logging")]
 mod logging;
 mod metrics;
 mod pipeline;
@@ -51,16 +54,24 @@ mod server;
 mod service;
 mod shutdown;
 mod static_files;
+mod tower_service;
 mod websocket;
 
 pub use access_log::AccessLog;
 pub use auth::Authenticator;
+pub use body::Body;
+pub use builder::{DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, ServerBuilder};
 pub use client_address::ClientAddress;
 pub use config::{Limits, Policy};
+pub use cors::{Cors, CorsError};
 pub use ipnet::IpNet;
+#[cfg(feature = "logging")]
 pub use logging::{LogFormat, init_logging, log_filter};
 pub use metrics::Metrics;
-pub use rate_limit::{CallerKey, OnBackendError, RateLimit, RateLimitBackend, RedisBackend};
+pub use rate_limit::{CallerKey, RateLimit, RateLimitBackend};
+#[cfg(feature = "redis")]
+pub use rate_limit::{OnBackendError, RedisBackend};
 pub use request_id::REQUEST_ID_HEADER;
-pub use server::{DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, RunningServer, ServeError, Server, ServerBuilder};
+pub use server::{RunningServer, ServeError, Server};
 pub use service::{RPC_PATH, TIMEOUT_HEADER};
+pub use tower_service::AccordService;
