@@ -35,7 +35,7 @@ pub struct AccordService {
 #[derive(Clone)]
 enum Inner {
     Plain(Core),
-    Cors(tower_http::cors::Cors<Core>),
+    Cors(Box<tower_http::cors::Cors<Core>>),
 }
 
 /// `service::handle` as a `Service`.
@@ -60,7 +60,7 @@ impl AccordService {
         let cors = if with_cors { shared.cors.as_ref().map(crate::Cors::layer) } else { None };
         let core = Core { shared, routes };
         let inner = match cors {
-            Some(cors) => Inner::Cors(tower::Layer::layer(&cors, core)),
+            Some(cors) => Inner::Cors(Box::new(tower::Layer::layer(&cors, core))),
             None => Inner::Plain(core),
         };
         Self { inner }

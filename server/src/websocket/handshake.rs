@@ -15,6 +15,8 @@ pub(crate) fn is_upgrade<B>(request: &Request<B>) -> bool {
 }
 
 /// The `Sec-WebSocket-Accept` value for a valid upgrade, or the 4xx answer to an invalid one.
+// The error is the answer to send, built only for a refused handshake: no need to box it.
+#[allow(clippy::result_large_err)]
 pub(crate) fn accept<B>(request: &Request<B>) -> Result<HeaderValue, Response<Body>> {
     let headers = request.headers();
     if request.method() != Method::GET {
