@@ -195,7 +195,10 @@ mod tests {
         }
         assert!(matches!("*".parse::<Cors>(), Err(CorsError::Wildcard)));
         assert!(matches!(" , ".parse::<Cors>(), Err(CorsError::Empty)));
-        assert!(matches!(Cors::allow_origins(["http://x.test"]).unwrap().allow_header("bad header"), Err(_)));
+        assert!(matches!(
+            Cors::allow_origins(["http://x.test"]).unwrap().allow_header("bad header"),
+            Err(CorsError::HeaderName(_))
+        ));
     }
 
     #[test]
