@@ -55,6 +55,10 @@ pub enum BindingsError {
         rust_type: String,
     },
 
+    /// The OpenRPC document could not be built.
+    #[error(transparent)]
+    OpenRpc(accord::openrpc::OpenRpcError),
+
     /// The output directory holds files but none of the generated ones: it is probably not a
     /// bindings directory, and writing would delete those files.
     #[error(
@@ -85,5 +89,18 @@ impl BindingsError {
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
         move |source| BindingsError::Io { path, source }
+    }
+}
+
+impl From<accord::openrpc::OpenRpcError> for BindingsError {
+    fn from(error: accord::openrpc::OpenRpcError) -> Self {
+        match error {
+            accord::openrpc::OpenRpcError::InputNotObject { procedure, rust_type } => {
+                BindingsError::InputNotObject { procedure, rust_type }
+            }
+            // `OpenRpcError` is non-exhaustive; every variant it has today is mapped above.
+            #[allow(unreachable_patterns)]
+            other => BindingsError::OpenRpc(other),
+        }
     }
 }

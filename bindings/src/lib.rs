@@ -78,9 +78,7 @@ mod collect;
 pub mod diff;
 mod diff_command;
 mod error;
-mod integer_bounds;
 mod json;
-mod openrpc;
 mod render_ts;
 mod write;
 
@@ -163,7 +161,12 @@ pub fn generate(apis: &[accord::Description]) -> Result<Bindings, BindingsError>
 /// integer, when two procedures share a wire method name, or when an input is not an object.
 pub fn generate_with(apis: &[accord::Description], options: &GenerateOptions) -> Result<Bindings, BindingsError> {
     let api = collect::collect(apis)?;
-    let openrpc = openrpc::render(apis, &api, options)?;
+    let mut info = accord::openrpc::Info::default();
+    info.title.clone_from(&options.title);
+    info.version.clone_from(&options.version);
+    let mut openrpc = accord::openrpc::document(apis, &info)?;
+    openrpc["x-generated"] = HEADER.trim_start_matches("// ").into();
+    let openrpc = json::to_canonical_string(openrpc);
     let mut files = BTreeMap::new();
     files.insert("types.ts".to_owned(), render_ts::types_ts(&api));
     files.insert("procedures.ts".to_owned(), render_ts::procedures_ts(&api));

@@ -48,6 +48,9 @@
 //!
 //! The wire format is documented in `docs/wire.md` of the repository.
 
+// The macros name this crate `::accord`; this lets it use them on its own types.
+extern crate self as accord;
+
 mod api;
 #[cfg(feature = "client")]
 pub mod client;
@@ -56,6 +59,8 @@ mod description;
 mod error;
 mod handler;
 mod int;
+mod no_domain_errors;
+pub mod openrpc;
 mod params;
 mod transport;
 mod validate;
@@ -69,6 +74,7 @@ pub use description::{
 pub use error::{APPLICATION_ERROR_CODE, ErrorCase, FrameworkCode, ProcedureError, RpcError};
 pub use handler::{CallFuture, Handler, Handlers, ItemStream, SubscribeFuture};
 pub use int::{I53, I53OutOfRange};
+pub use no_domain_errors::Error;
 pub use transport::{Transport, TransportStream};
 pub use validate::{Validate, Violation, WireInput};
 

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use accord::{Handler, Handlers};
+use accord::{Description, Handler, Handlers};
 use bytes::Bytes;
 use http::{Request, Response};
 use hyper::body::Incoming;
@@ -64,6 +64,8 @@ struct Settings {
     static_files: Option<StaticFiles>,
     trusted_proxies: TrustedProxies,
     cors: Option<Cors>,
+    /// What `rpc.discover`'s document says about itself; `None` turns the method off.
+    discovery: Option<accord::openrpc::Info>,
 }
 
 impl<L> std::fmt::Debug for ServerBuilder<L> {
@@ -95,6 +97,7 @@ impl Server {
                 static_files: None,
                 trusted_proxies: TrustedProxies::default(),
                 cors: None,
+                discovery: Some(accord::openrpc::Info::default()),
             },
             layer: Identity::new(),
         }
@@ -195,6 +198,28 @@ impl<L> ServerBuilder<L> {
     /// [`layer`](Self::layer) never see a preflight. Default: none (same origin only).
     pub fn cors(mut self, cors: Cors) -> Self {
         self.settings.cors = Some(cors);
+        self
+    }
+
+    /// The title, version and `servers` of the OpenRPC document `rpc.discover` answers
+    /// (default: the trait names, `0.0.0`, no servers: the document `accord-bindings` writes
+    /// with its default options).
+    ///
+    /// ```
+    /// # fn run(builder: accord_server::ServerBuilder) -> accord_server::ServerBuilder {
+    /// use accord::openrpc::Info;
+    ///
+    /// builder.openrpc(Info::default().version("1.4.0").server("production", "https://api.example.com/rpc"))
+    /// # }
+    /// ```
+    pub fn openrpc(mut self, info: accord::openrpc::Info) -> Self {
+        self.settings.discovery = Some(info);
+        self
+    }
+
+    /// Turns `rpc.discover` off: it then answers `METHOD_NOT_FOUND` like any unknown method.
+    pub fn without_discovery(mut self) -> Self {
+        self.settings.discovery = None;
         self
     }
 
@@ -325,31 +350,41 @@ impl Settings {
         if let Some(limit) = self.global_rate_limit {
             rules.push((GLOBAL_RULE.to_owned(), limit));
         }
-        for api in &self.apis {
-            for (description, handler) in api.iter() {
-                let policy = self.policies.get(description.name).cloned().unwrap_or_default();
-                if let Some(limit) = policy.rate_limit {
-                    rules.push((description.name.to_owned(), limit));
-                }
-                if let Handler::Subscribe(_) = handler {
-                    let name = description.unsubscribe.ok_or(ServeError::MissingUnsubscribe(description.name))?;
-                    unsubscribe.insert(name);
-                }
-                procedures.insert(
-                    description.name,
-                    Procedure {
-                        name: description.name,
-                        kind: description.kind,
-                        authenticated: description.authenticated,
-                        timeout: policy.timeout.unwrap_or(self.default_timeout),
-                        in_flight: policy.max_in_flight.map(|n| Arc::new(Semaphore::new(n))),
-                        rate_limit: policy.rate_limit.map(|limit| limit.key()),
-                        metrics: self.metrics.procedure(description.name, description.kind.as_str()),
-                        codes: description.errors,
-                        handler: handler.clone(),
-                    },
-                );
+        let discovery = match &self.discovery {
+            Some(info) => {
+                let apis: Vec<Description> = self.apis.iter().map(|api| api.description().clone()).collect();
+                Some(crate::discover::handler(&apis, info)?)
             }
+            None => None,
+        };
+        let discover = crate::discover::description();
+        let builtin = discovery.as_ref().map(|handler| (&discover, handler));
+        for (description, handler) in self.apis.iter().flat_map(Handlers::iter).chain(builtin) {
+            let policy = self.policies.get(description.name).cloned().unwrap_or_default();
+            if let Some(limit) = policy.rate_limit {
+                rules.push((description.name.to_owned(), limit));
+            }
+            if let Handler::Subscribe(_) = handler {
+                let name = description.unsubscribe.ok_or(ServeError::MissingUnsubscribe(description.name))?;
+                unsubscribe.insert(name);
+            }
+            if procedures.contains_key(description.name) {
+                return Err(ServeError::Register { name: description.name });
+            }
+            procedures.insert(
+                description.name,
+                Procedure {
+                    name: description.name,
+                    kind: description.kind,
+                    authenticated: description.authenticated,
+                    timeout: policy.timeout.unwrap_or(self.default_timeout),
+                    in_flight: policy.max_in_flight.map(|n| Arc::new(Semaphore::new(n))),
+                    rate_limit: policy.rate_limit.map(|limit| limit.key()),
+                    metrics: self.metrics.procedure(description.name, description.kind.as_str()),
+                    codes: description.errors,
+                    handler: handler.clone(),
+                },
+            );
         }
         if let Some(name) = self.policies.keys().find(|name| !procedures.contains_key(name.as_str())) {
             return Err(ServeError::UnknownProcedure(name.clone()));

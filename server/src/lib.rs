@@ -40,6 +40,7 @@ mod client_address;
 mod config;
 mod connections;
 mod cors;
+mod discover;
 mod dispatch;
 mod health;
 mod listener;
@@ -64,6 +65,7 @@ pub use builder::{DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, ServerBuilder};
 pub use client_address::ClientAddress;
 pub use config::{Limits, Policy};
 pub use cors::{Cors, CorsError};
+pub use discover::DISCOVER;
 pub use ipnet::IpNet;
 #[cfg(feature = "logging")]
 pub use logging::{LogFormat, init_logging, log_filter};

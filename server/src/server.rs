@@ -44,6 +44,9 @@ pub enum ServeError {
     /// The rate limiter could not be set up.
     #[error("rate limiting: {0}")]
     RateLimit(#[from] RateLimitError),
+    /// The OpenRPC document for `rpc.discover` could not be built.
+    #[error("rpc.discover: {0}")]
+    OpenRpc(#[from] accord::openrpc::OpenRpcError),
     /// The address could not be bound.
     #[error("could not listen: {0}")]
     Bind(#[source] std::io::Error),
