@@ -58,10 +58,12 @@ mod cx;
 mod description;
 mod error;
 mod handler;
+mod input_object;
 mod int;
 mod no_domain_errors;
 pub mod openrpc;
 mod params;
+mod procedure_name;
 mod transport;
 mod validate;
 
@@ -73,8 +75,10 @@ pub use description::{
 };
 pub use error::{APPLICATION_ERROR_CODE, ErrorCase, FrameworkCode, ProcedureError, RpcError};
 pub use handler::{CallFuture, Handler, Handlers, ItemStream, SubscribeFuture};
+pub use input_object::InputObject;
 pub use int::{I53, I53OutOfRange};
 pub use no_domain_errors::Error;
+pub use procedure_name::ProcedureName;
 pub use transport::{Transport, TransportStream};
 pub use validate::{Validate, Violation, WireInput};
 
@@ -107,6 +111,9 @@ pub mod __private {
 
     /// Compile-time check that a procedure's input or output is a wire type.
     pub fn assert_wire<T: crate::WireType>() {}
+
+    /// Compile-time check that a procedure's input is an object with named fields.
+    pub fn assert_input_object<T: crate::InputObject>() {}
 
     /// Compile-time check that a procedure's error is an `#[accord::error]` enum.
     pub fn assert_error<E: crate::ProcedureError + crate::WireType>() {}

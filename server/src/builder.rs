@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use accord::{Description, Handler, Handlers};
+use accord::{Description, Handler, Handlers, ProcedureName};
 use bytes::Bytes;
 use http::{Request, Response};
 use hyper::body::Incoming;
@@ -53,7 +53,7 @@ struct Settings {
     apis: Vec<Handlers>,
     limits: Limits,
     default_timeout: Duration,
-    policies: HashMap<String, Policy>,
+    policies: HashMap<&'static str, Policy>,
     global_rate_limit: Option<RateLimit>,
     rate_limit_backend: RateLimitBackend,
     authenticator: Option<Arc<dyn DynAuthenticator>>,
@@ -130,9 +130,10 @@ impl<L> ServerBuilder<L> {
         self
     }
 
-    /// How one procedure (by wire name, e.g. `"auth.login"`) is served.
-    pub fn procedure(mut self, name: impl Into<String>, policy: Policy) -> Self {
-        self.settings.policies.insert(name.into(), policy);
+    /// How one procedure is served, named by the constant its API defines
+    /// (`AuthApi::LOGIN` for `auth.login`; [`DISCOVER`](crate::DISCOVER) for `rpc.discover`).
+    pub fn procedure(mut self, name: ProcedureName, policy: Policy) -> Self {
+        self.settings.policies.insert(name.as_str(), policy);
         self
     }
 
@@ -386,8 +387,8 @@ impl Settings {
                 },
             );
         }
-        if let Some(name) = self.policies.keys().find(|name| !procedures.contains_key(name.as_str())) {
-            return Err(ServeError::UnknownProcedure(name.clone()));
+        if let Some(name) = self.policies.keys().find(|name| !procedures.contains_key(*name)) {
+            return Err(ServeError::UnknownProcedure((*name).to_owned()));
         }
         let rate_limiter = if rules.is_empty() {
             None

@@ -9,11 +9,11 @@
 use std::sync::Arc;
 
 use accord::openrpc::{Info, OpenRpcError};
-use accord::{Description, Handler, Kind, ProcedureDescription, TypeDescription};
+use accord::{Description, Handler, Kind, ProcedureDescription, ProcedureName, TypeDescription};
 use serde_json::value::RawValue;
 
-/// The wire name of the discovery method.
-pub const DISCOVER: &str = "rpc.discover";
+/// `rpc.discover`, for a policy: `builder.procedure(DISCOVER, Policy::new().rate_limit(..))`.
+pub const DISCOVER: ProcedureName = ProcedureName::new("rpc.discover");
 
 /// The handler answering `document` to every call without params.
 pub(crate) fn handler(apis: &[Description], info: &Info) -> Result<Handler, OpenRpcError> {
@@ -30,7 +30,7 @@ pub(crate) fn handler(apis: &[Description], info: &Info) -> Result<Handler, Open
 /// How the pipeline sees the method: a query without input, open to anyone.
 pub(crate) fn description() -> ProcedureDescription {
     ProcedureDescription {
-        name: DISCOVER,
+        name: DISCOVER.as_str(),
         unsubscribe: None,
         method: "discover",
         rust_name: "discover",

@@ -21,7 +21,7 @@
 //!
 //! let server = Server::builder()
 //!     .mount(PingsApi::handlers(MyPings))?
-//!     .procedure("ping.ping", Policy::new().timeout(Duration::from_secs(2)).rate_limit(RateLimit::per_second(50)))
+//!     .procedure(PingsApi::PING, Policy::new().timeout(Duration::from_secs(2)).rate_limit(RateLimit::per_second(50)))
 //!     .serve("127.0.0.1:3000")
 //!     .await?;
 //! println!("listening on {}", server.http_url());

@@ -38,7 +38,7 @@ pub enum ServeError {
     /// A subscription's description lacks its unsubscribe name (a bug in generated code).
     #[error("the subscription `{0}` has no unsubscribe method name")]
     MissingUnsubscribe(&'static str),
-    /// A policy names a procedure that is not mounted.
+    /// A policy names a procedure that is not mounted (its API is not, or discovery is off).
     #[error("a policy is set for `{0}`, which no mounted API defines")]
     UnknownProcedure(String),
     /// The rate limiter could not be set up.

@@ -22,7 +22,7 @@ async fn discover_answers_the_openrpc_document_with_its_servers() {
     let expected = accord::openrpc::document(&[SvcApi::description()], &info).unwrap();
     assert_eq!(document, &expected);
     let names: Vec<&str> = document["methods"].as_array().unwrap().iter().filter_map(|m| m["name"].as_str()).collect();
-    assert!(names.contains(&"svc.echo") && !names.contains(&DISCOVER), "{names:?}");
+    assert!(names.contains(&"svc.echo") && !names.contains(&DISCOVER.as_str()), "{names:?}");
 
     // The same over WebSocket, in a batch, and with empty params; other params are refused.
     let mut socket = socket(&server, None).await;

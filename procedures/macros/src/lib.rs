@@ -6,7 +6,9 @@
 mod attrs;
 mod deprecation;
 mod error;
+mod input_object;
 mod int64;
+mod procedure_names;
 mod procedures;
 mod serde_view;
 mod wire;

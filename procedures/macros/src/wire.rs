@@ -53,12 +53,14 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let validation = validation::expand(&input, &view);
 
     let validation::Expansion { attrs: validation_attrs, impls: validation_impls } = validation;
+    let input_object = crate::input_object::expand(&input, &view);
     Ok(quote! {
         #derives
         #validation_attrs
         #conventions
         #input
         #validation_impls
+        #input_object
     })
 }
 
