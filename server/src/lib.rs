@@ -55,6 +55,8 @@ mod server;
 mod service;
 mod shutdown;
 mod static_files;
+#[cfg(feature = "otel")]
+pub mod telemetry;
 mod tower_service;
 mod websocket;
 

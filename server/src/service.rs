@@ -271,6 +271,10 @@ async fn caller(
         .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
         .map(Duration::from_millis);
     let authentication = auth::authenticate(shared.authenticator.as_deref(), parts).await;
+    #[cfg(feature = "otel")]
+    if let Some(trace) = crate::telemetry::trace_headers(&parts.headers) {
+        parts.extensions.insert(trace);
+    }
     let extensions = std::mem::take(&mut parts.extensions);
     Caller::new(transport, request_id, address, requested_timeout, extensions, authentication)
 }
