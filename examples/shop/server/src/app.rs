@@ -67,6 +67,9 @@ impl Shop {
                 let db = ready_db.clone();
                 async move { db.ping().await.map_err(|e| e.to_string()) }
             });
+        if let Some(cors) = &config.cors {
+            builder = builder.cors(cors.clone());
+        }
         if config.web_dir.join("index.html").is_file() {
             builder = builder.static_dir(&config.web_dir);
         } else {

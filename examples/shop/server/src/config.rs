@@ -16,6 +16,8 @@
 //! | `SHOP_PRODUCT_CACHE_TTL_MS` | `30000` | `products.get` cache lifetime |
 //! | `SHOP_SESSION_TTL_HOURS` | `168` | how long a login token works |
 //! | `SHOP_LOGIN_RATE_PER_MINUTE` | `10` | `auth.login` calls per client address per minute |
+//! | `CORS_ORIGINS` | none | comma-separated origins whose pages may call the API (e.g. `http://localhost:5173`) |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | none | export traces (calls and SQL) to this OTLP/HTTP collector; the other `OTEL_*` variables apply |
 
 use std::time::Duration;
 
@@ -68,6 +70,8 @@ pub struct Config {
     pub product_cache_ttl: Duration,
     pub session_ttl: Duration,
     pub login_rate_per_minute: u32,
+    /// Browser origins allowed to call the API (CORS); none: same origin only.
+    pub cors: Option<accord_server::Cors>,
 }
 
 impl Default for Config {
@@ -83,6 +87,7 @@ impl Default for Config {
             product_cache_ttl: Duration::from_secs(30),
             session_ttl: Duration::from_secs(7 * 24 * 3600),
             login_rate_per_minute: 10,
+            cors: None,
         }
     }
 }
@@ -146,6 +151,14 @@ impl Config {
         if let Some(n) = number("SHOP_LOGIN_RATE_PER_MINUTE")? {
             config.login_rate_per_minute = u32::try_from(n.max(1)).unwrap_or(u32::MAX);
         }
+        if let Some(origins) = get("CORS_ORIGINS").filter(|o| !o.trim().is_empty()) {
+            let cors = origins.parse().map_err(|_| ConfigError {
+                name: "CORS_ORIGINS",
+                expected: "comma-separated origins (scheme://host[:port])",
+                value: origins.clone(),
+            })?;
+            config.cors = Some(cors);
+        }
         Ok(config)
     }
 }
@@ -177,6 +190,10 @@ mod tests {
         assert_eq!(config.database_url, "postgres://x");
         let error = from(&[("PORT", "70000")]).unwrap_err();
         assert_eq!(error.name, "PORT");
+        let config = from(&[("CORS_ORIGINS", "http://localhost:5173, https://shop.example")]).unwrap();
+        let origins: Vec<&str> = config.cors.as_ref().unwrap().origins().collect();
+        assert_eq!(origins, ["http://localhost:5173", "https://shop.example"]);
+        assert_eq!(from(&[("CORS_ORIGINS", "*")]).unwrap_err().name, "CORS_ORIGINS");
         let error = from(&[("DB_MAX_CONNECTIONS", "many")]).unwrap_err();
         assert!(error.to_string().contains("DB_MAX_CONNECTIONS must be a whole number"), "{error}");
     }

@@ -6,11 +6,12 @@
 //! ```
 //!
 //! Configuration comes from the environment (`DATABASE_URL`, `PORT`, ...): see `src/config.rs`
-//! or `examples/shop/README.md`. Logs go to stdout, filtered by `RUST_LOG` (default `info`).
+//! or `examples/shop/README.md`. Logs go to stdout, filtered by `RUST_LOG` (default `info`);
+//! traces go to an OpenTelemetry collector when `OTEL_EXPORTER_OTLP_ENDPOINT` names one.
 
 use std::process::ExitCode;
 
-use accord_server::{LogFormat, init_logging};
+use accord_server::LogFormat;
 use clap::{Parser, Subcommand};
 use shop::seed::SeedSize;
 use shop::{Config, Shop};
@@ -39,7 +40,14 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_logging(LogFormat::from_env());
+    // Logs to stdout; traces to OTEL_EXPORTER_OTLP_ENDPOINT when it is set (flushed on exit).
+    let _telemetry = match accord_server::telemetry::init(LogFormat::from_env()) {
+        Ok(telemetry) => telemetry,
+        Err(e) => {
+            eprintln!("shop: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let cli = Cli::parse();
     let config = match Config::from_env() {
         Ok(config) => config,

@@ -1,12 +1,13 @@
 //! Serves the todos API on `127.0.0.1:$PORT` (default 3000) at `/rpc`, over HTTP and WebSocket,
 //! with `/healthz`, `/readyz` and `/metrics` beside it. SIGINT or SIGTERM drains and exits 0.
+//! `CORS_ORIGINS` (comma-separated) lets pages on those origins call it from a browser.
 //!
 //! Logs go to stdout, filtered by `RUST_LOG` (default `info`); `ACCORD_LOG_FORMAT=json` switches
 //! to JSON lines.
 
 use std::process::ExitCode;
 
-use accord_server::{LogFormat, Server, init_logging};
+use accord_server::{Cors, LogFormat, Server, init_logging};
 use todos_api::TodosApi;
 use todos_server::TodoList;
 
@@ -26,8 +27,21 @@ async fn main() -> ExitCode {
         },
         Err(_) => DEFAULT_PORT,
     };
+    let cors = match std::env::var("CORS_ORIGINS") {
+        Ok(origins) if !origins.trim().is_empty() => match origins.parse::<Cors>() {
+            Ok(cors) => Some(cors),
+            Err(e) => {
+                eprintln!("todos-server: CORS_ORIGINS: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => None,
+    };
     let server = match Server::builder().mount(TodosApi::handlers(TodoList::new())) {
-        Ok(builder) => builder.serve(("127.0.0.1", port)).await,
+        Ok(builder) => match cors {
+            Some(cors) => builder.cors(cors).serve(("127.0.0.1", port)).await,
+            None => builder.serve(("127.0.0.1", port)).await,
+        },
         Err(e) => Err(e),
     };
     let server = match server {
