@@ -12,9 +12,12 @@ use support::{Backend, SMALL, start};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
-/// The fields of every span opened, by span name.
+/// A span's name and its fields as text.
+type Recorded = (String, Vec<(String, String)>);
+
+/// Every span opened.
 #[derive(Clone, Default)]
-struct Spans(Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>);
+struct Spans(Arc<Mutex<Vec<Recorded>>>);
 
 struct Fields<'a>(&'a mut Vec<(String, String)>);
 
