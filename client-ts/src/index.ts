@@ -13,6 +13,7 @@ export {
 export type { FetchInit, FetchLike, ResponseLike, WebSocketConstructor, WebSocketLike } from "./runtime.js";
 export { MAX_EARLY_NOTIFICATIONS } from "./socket.js";
 export { DEFAULT_MAX_BUFFERED } from "./subscription.js";
+export { isTraceparent, newTraceContext, traceHeaders, traceLink, type TraceContext, type TraceSource } from "./tracing.js";
 export type {
   CallFn,
   CallOptions,
