@@ -71,6 +71,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod baseline;
 mod check;
 mod cli;

@@ -48,6 +48,8 @@
 //!
 //! The wire format is documented in `docs/wire.md` of the repository.
 
+#![warn(missing_docs, unreachable_pub)]
+
 // The macros name this crate `::accord`; this lets it use them on its own types.
 extern crate self as accord;
 

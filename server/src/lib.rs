@@ -31,6 +31,8 @@
 //!
 //! Wire format: `docs/wire.md` in the repository.
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod access_log;
 mod auth;
 mod body;

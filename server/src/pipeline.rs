@@ -81,7 +81,7 @@ enum Ran {
 
 impl Pipeline {
     /// Runs one call through every concern. Errors carry `data.requestId`.
-    pub async fn call(&self, caller: &Caller, call: &Call<'_>, batch_size: Option<usize>) -> Outcome {
+    pub(crate) async fn call(&self, caller: &Caller, call: &Call<'_>, batch_size: Option<usize>) -> Outcome {
         let started = Instant::now();
         let request_id = caller.request_id.clone().unwrap_or_else(request_id::generate);
         let Some(procedure) = self.procedures.get(&*call.method) else {

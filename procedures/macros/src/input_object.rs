@@ -9,7 +9,7 @@ use syn::{Data, DeriveInput, Fields};
 use crate::serde_view::WireModel;
 
 /// The impl, or nothing when the type is not an object on the wire.
-pub fn expand(input: &DeriveInput, view: &WireModel) -> TokenStream {
+pub(crate) fn expand(input: &DeriveInput, view: &WireModel) -> TokenStream {
     let named = matches!(&input.data, Data::Struct(data) if matches!(data.fields, Fields::Named(_)));
     if !named || view.transparent {
         return TokenStream::new();

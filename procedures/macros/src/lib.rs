@@ -3,6 +3,8 @@
 //!
 //! Every misuse is reported as a spanned `compile_error!`; nothing here panics on user input.
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod attrs;
 mod deprecation;
 mod error;

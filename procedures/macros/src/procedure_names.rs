@@ -8,7 +8,7 @@ use syn::{Ident, Visibility};
 
 /// `impl <Trait>Api { pub const METHOD: accord::ProcedureName = ...; }` for `(rust name,
 /// wire name)` pairs.
-pub fn expand(vis: &Visibility, api: &Ident, procedures: &[(Ident, String)]) -> TokenStream {
+pub(crate) fn expand(vis: &Visibility, api: &Ident, procedures: &[(Ident, String)]) -> TokenStream {
     let constants = procedures.iter().map(|(ident, wire_name)| {
         let constant = format_ident!("{}", ident.to_string().to_shouty_snake_case(), span = ident.span());
         let doc = format!(

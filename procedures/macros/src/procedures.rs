@@ -39,7 +39,7 @@ struct Procedure {
     error: Type,
 }
 
-pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let namespace = parse_namespace(args)?;
     let item: ItemTrait = syn::parse2(item)?;
     if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {

@@ -33,9 +33,9 @@ pub(crate) struct Id<'a>(&'a str);
 
 impl<'a> Id<'a> {
     /// `null`: the id of answers to messages whose id could not be read.
-    pub const NULL: Id<'static> = Id("null");
+    pub(crate) const NULL: Id<'static> = Id("null");
 
-    pub fn as_json(self) -> &'a str {
+    pub(crate) fn as_json(self) -> &'a str {
         self.0
     }
 }

@@ -23,7 +23,7 @@
 //!   Counters are lost on restart and not shared between instances. Checks themselves sweep out
 //!   idle callers (governor's `retain_recent`, at most every 10 s or when the number of callers
 //!   has doubled; no background task), so memory follows the callers active in the last `per`.
-//! - [`RateLimitBackend::Redis`] counts in Redis, so every instance of a service pointing at the
+//! - `RateLimitBackend::Redis` counts in Redis, so every instance of a service pointing at the
 //!   same Redis and key prefix shares one budget per caller. It uses a **sliding window log**: a
 //!   sorted set of call times per `{prefix}{rule}:{caller}` key, trimmed and checked atomically
 //!   by a Lua script that reads the Redis server's clock (`TIME`), so instances with skewed
@@ -38,10 +38,10 @@
 //!
 //! An invalid Redis URL fails [`RateLimiter::new`]. An unreachable Redis does not: the
 //! connection is made lazily (and remade after a drop) by redis' `ConnectionManager`, and
-//! until it works every check is a *backend error*, decided by [`OnBackendError`]:
-//! [`FailOpen`](OnBackendError::FailOpen) (the default) allows the call,
-//! [`FailClosed`](OnBackendError::FailClosed) denies it with a `retry_after` of 1 s. A check
-//! waits at most [`RedisBackend::timeout`] (default 500 ms) for Redis, and after a connection
+//! until it works every check is a *backend error*, decided by `OnBackendError`:
+//! `OnBackendError::FailOpen` (the default) allows the call,
+//! `OnBackendError::FailClosed` denies it with a `retry_after` of 1 s. A check
+//! waits at most `RedisBackend::timeout` (default 500 ms) for Redis, and after a connection
 //! failure or a timeout the next checks skip Redis for 1 s (then one probes it), so an outage
 //! adds no latency. Backend errors are logged with `tracing::warn!`, at most one line per
 //! second; that line counts the ones not logged.
