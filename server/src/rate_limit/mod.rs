@@ -241,7 +241,7 @@ impl RateLimiter {
     /// and an error with different ones.
     ///
     /// With Redis, fails only for an invalid URL: an unreachable Redis is logged and then
-    /// handled per [`OnBackendError`] on each check until it is reachable.
+    /// handled per `OnBackendError` on each check until it is reachable.
     pub async fn new(
         backend: RateLimitBackend,
         rules: impl IntoIterator<Item = (String, RateLimit)>,
