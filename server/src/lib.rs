@@ -29,6 +29,16 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Around the pipeline, HTTP concerns are tower layers ([`ServerBuilder::layer`], and
+//! [`ServerBuilder::cors`] for browsers on other origins); the whole server is a tower service
+//! that mounts in an existing app ([`ServerBuilder::build`], [`Server::rpc_service`]);
+//! `rpc.discover` answers the OpenRPC document; with the `otel` feature every call is an
+//! OpenTelemetry server span (`telemetry`).
+//!
+//! Cargo features: `logging` (default; [`init_logging`], [`log_filter`]), `redis` (the Redis
+//! rate-limit backend), `otel` (OpenTelemetry export), `axum` (the caller's address from axum's
+//! `ConnectInfo` when mounted).
+//!
 //! Wire format: `docs/wire.md` in the repository.
 
 #![warn(missing_docs, unreachable_pub)]
