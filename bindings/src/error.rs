@@ -42,22 +42,10 @@ pub enum BindingsError {
         second: String,
     },
 
-    /// A procedure's input is not a JSON object with named properties, so it cannot be
-    /// described as OpenRPC by-name params.
-    #[error(
-        "the input of `{procedure}` (`{rust_type}`) is not a JSON object with named fields; \
-         Accord sends inputs by name, so use a struct with named fields"
-    )]
-    InputNotObject {
-        /// The wire method name.
-        procedure: String,
-        /// The Rust input type.
-        rust_type: String,
-    },
-
-    /// The OpenRPC document could not be built.
+    /// The OpenRPC document could not be built (e.g. an input that is not an object with
+    /// named fields).
     #[error(transparent)]
-    OpenRpc(accord::openrpc::OpenRpcError),
+    OpenRpc(#[from] accord::openrpc::OpenRpcError),
 
     /// The output directory holds files but none of the generated ones: it is probably not a
     /// bindings directory, and writing would delete those files.
@@ -89,18 +77,5 @@ impl BindingsError {
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
         let path = path.into();
         move |source| BindingsError::Io { path, source }
-    }
-}
-
-impl From<accord::openrpc::OpenRpcError> for BindingsError {
-    fn from(error: accord::openrpc::OpenRpcError) -> Self {
-        match error {
-            accord::openrpc::OpenRpcError::InputNotObject { procedure, rust_type } => {
-                BindingsError::InputNotObject { procedure, rust_type }
-            }
-            // `OpenRpcError` is non-exhaustive; every variant it has today is mapped above.
-            #[allow(unreachable_patterns)]
-            other => BindingsError::OpenRpc(other),
-        }
     }
 }

@@ -67,7 +67,12 @@ async fn main() {
 
     let bare = measure(plain.clone(), n, false).await;
     let one = measure(pass_through().layer(plain.clone()), n, false).await;
-    let four = measure(pass_through().layer(pass_through().layer(pass_through().layer(pass_through().layer(plain.clone())))), n, false).await;
+    let four = measure(
+        pass_through().layer(pass_through().layer(pass_through().layer(pass_through().layer(plain.clone())))),
+        n,
+        false,
+    )
+    .await;
     let cors = measure(build(true).await.service(), n, true).await;
 
     let subscriber = tracing_subscriber::fmt().with_writer(std::io::sink).with_max_level(tracing::Level::INFO).finish();
