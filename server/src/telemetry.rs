@@ -42,6 +42,12 @@ use crate::logging::{LogFormat, log_filter};
 /// Whether spans are exported: only then is an incoming trace context worth parsing.
 static EXPORTING: AtomicBool = AtomicBool::new(false);
 
+/// A version-00 `traceparent` is 55 bytes; later versions may add fields. Longer values are
+/// ignored rather than copied.
+const MAX_TRACEPARENT: usize = 256;
+/// W3C trace context: vendors may drop a `tracestate` longer than 512 characters.
+const MAX_TRACESTATE: usize = 512;
+
 /// An installed trace exporter. Dropping it flushes the spans still buffered and stops the
 /// exporter; keep it alive for the life of the process (`let _telemetry = ...` in `main`).
 #[must_use = "dropping the guard shuts the exporter down"]
@@ -192,6 +198,8 @@ pub(crate) fn continue_trace(span: &tracing::Span, meta: (Option<&str>, Option<&
         (_, Some(headers)) => (Some(&*headers.traceparent), headers.tracestate.as_deref()),
         _ => (None, None),
     };
+    let traceparent = traceparent.filter(|value| value.len() <= MAX_TRACEPARENT);
+    let tracestate = tracestate.filter(|value| value.len() <= MAX_TRACESTATE);
     if let Some(traceparent) = traceparent {
         let mut carrier = HashMap::with_capacity(2);
         carrier.insert("traceparent".to_owned(), traceparent.to_owned());
