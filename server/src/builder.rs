@@ -294,6 +294,10 @@ impl ServerBuilder {
     /// Builds the server without listening, to mount it in another app through
     /// [`Server::service`] or [`Server::rpc_service`]. Layers belong to that app then, so
     /// `build` is only there before any [`layer`](Self::layer) call.
+    ///
+    /// The host app's HTTP server owns the connections: Accord's connection limit and its
+    /// header and keep-alive timeouts do not apply. Everything else does: body size and read
+    /// time limits, WebSocket limits, CORS, and the whole call pipeline.
     pub async fn build(self) -> Result<Server, ServeError> {
         self.settings.build().await
     }
