@@ -27,24 +27,24 @@ fn request(origin: bool) -> Request<Full<Bytes>> {
     builder.body(Full::new(Bytes::from_static(BODY.as_bytes()))).expect("a valid request")
 }
 
-/// Median nanoseconds per request over 5 rounds of `n` requests.
-async fn measure<S>(service: S, n: usize, origin: bool) -> f64
+/// Nanoseconds per request over one round of `n` requests.
+async fn round<S>(service: &S, n: usize, origin: bool) -> f64
 where
     S: Service<Request<Full<Bytes>>, Response = http::Response<accord_server::Body>> + Clone,
     S::Error: std::fmt::Debug,
 {
-    let mut rounds = Vec::new();
-    for _ in 0..5 {
-        let started = Instant::now();
-        for _ in 0..n {
-            let response = service.clone().oneshot(request(origin)).await.expect("an answer");
-            let body = response.into_body().collect().await.expect("a body").to_bytes();
-            assert!(body.starts_with(b"{\"jsonrpc\""), "{body:?}");
-        }
-        rounds.push(started.elapsed().as_nanos() as f64 / n as f64);
+    let started = Instant::now();
+    for _ in 0..n {
+        let response = service.clone().oneshot(request(origin)).await.expect("an answer");
+        let body = response.into_body().collect().await.expect("a body").to_bytes();
+        assert!(body.starts_with(b"{\"jsonrpc\""), "{body:?}");
     }
-    rounds.sort_by(f64::total_cmp);
-    rounds[2]
+    started.elapsed().as_nanos() as f64 / n as f64
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 /// A layer that hands the request on unchanged: the cost of one hop in the stack.
@@ -58,31 +58,37 @@ async fn build(cors: bool) -> Server {
     builder.build().await.expect("build")
 }
 
+/// Rounds per configuration; the configurations take turns, so that a change in the machine's
+/// load (it is shared) hits them alike.
+const ROUNDS: usize = 11;
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(100_000);
+    let n: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(20_000);
     let plain: AccordService = build(false).await.service();
+    let one = pass_through().layer(plain.clone());
+    let four = pass_through().layer(pass_through().layer(pass_through().layer(pass_through().layer(plain.clone()))));
+    let cors = build(true).await.service();
     // The first request warns once that the peer address is unknown (no listener here).
-    let _ = measure(plain.clone(), 10, false).await;
-
-    let bare = measure(plain.clone(), n, false).await;
-    let one = measure(pass_through().layer(plain.clone()), n, false).await;
-    let four = measure(
-        pass_through().layer(pass_through().layer(pass_through().layer(pass_through().layer(plain.clone())))),
-        n,
-        false,
-    )
-    .await;
-    let cors = measure(build(true).await.service(), n, true).await;
-
+    let _ = round(&plain, 10, false).await;
     let subscriber = tracing_subscriber::fmt().with_writer(std::io::sink).with_max_level(tracing::Level::INFO).finish();
-    let traced = {
-        let _default = tracing::subscriber::set_default(subscriber);
-        measure(plain.clone(), n, false).await
-    };
+    let subscriber = std::sync::Arc::new(subscriber);
 
-    println!("ns per request (median of 5 rounds of {n}), in process, one thread:");
+    let mut results: [Vec<f64>; 6] = Default::default();
+    for _ in 0..ROUNDS {
+        results[0].push(round(&plain, n, false).await);
+        results[1].push(round(&plain, n, false).await);
+        results[2].push(round(&one, n, false).await);
+        results[3].push(round(&four, n, false).await);
+        results[4].push(round(&cors, n, true).await);
+        let _default = tracing::subscriber::set_default(subscriber.clone());
+        results[5].push(round(&plain, n, false).await);
+    }
+    let [bare, again, one, four, cors, traced] = results.map(median);
+
+    println!("ns per request (median of {ROUNDS} interleaved rounds of {n}), in process, one thread:");
     println!("  Accord's service, no layer           {bare:>8.0}");
+    println!("  the same again (noise)               {again:>8.0}  ({:+.0})", again - bare);
     println!("  + 1 pass-through tower layer         {one:>8.0}  ({:+.0})", one - bare);
     println!("  + 4 pass-through tower layers        {four:>8.0}  ({:+.0})", four - bare);
     println!("  with CORS (request with an Origin)   {cors:>8.0}  ({:+.0})", cors - bare);
