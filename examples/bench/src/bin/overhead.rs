@@ -47,8 +47,11 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+/// The benchmark's requests.
+type Req = Request<Full<Bytes>>;
+
 /// A layer that hands the request on unchanged: the cost of one hop in the stack.
-fn pass_through() -> tower::util::MapRequestLayer<fn(Request<Full<Bytes>>) -> Request<Full<Bytes>>> {
+fn pass_through() -> tower::util::MapRequestLayer<fn(Req) -> Req> {
     tower::util::MapRequestLayer::new(std::convert::identity)
 }
 
