@@ -34,36 +34,29 @@ pub struct AccordService {
 
 #[derive(Clone)]
 enum Inner {
-    Plain(Core),
-    Cors(Box<tower_http::cors::Cors<Core>>),
-}
-
-/// `service::handle` as a `Service`.
-#[derive(Clone)]
-struct Core {
-    shared: Arc<Shared>,
-    routes: Routes,
+    /// `service::handle`.
+    Plain { shared: Arc<Shared>, routes: Routes },
+    /// The plain service inside tower-http's CORS.
+    Cors(Box<tower_http::cors::Cors<AccordService>>),
 }
 
 impl std::fmt::Debug for AccordService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (routes, cors) = match &self.inner {
-            Inner::Plain(core) => (core.routes, false),
-            Inner::Cors(cors) => (cors.get_ref().routes, true),
-        };
-        f.debug_struct("AccordService").field("routes", &routes).field("cors", &cors).finish()
+        match &self.inner {
+            Inner::Plain { routes, .. } => f.debug_struct("AccordService").field("routes", routes).finish(),
+            Inner::Cors(cors) => f.debug_tuple("Cors").field(cors.get_ref()).finish(),
+        }
     }
 }
 
 impl AccordService {
     pub(crate) fn new(shared: Arc<Shared>, routes: Routes, with_cors: bool) -> Self {
         let cors = if with_cors { shared.cors.as_ref().map(crate::Cors::layer) } else { None };
-        let core = Core { shared, routes };
-        let inner = match cors {
-            Some(cors) => Inner::Cors(Box::new(tower::Layer::layer(&cors, core))),
-            None => Inner::Plain(core),
-        };
-        Self { inner }
+        let plain = Self { inner: Inner::Plain { shared, routes } };
+        match cors {
+            Some(cors) => Self { inner: Inner::Cors(Box::new(tower::Layer::layer(&cors, plain))) },
+            None => plain,
+        }
     }
 }
 
@@ -82,28 +75,12 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         match &mut self.inner {
-            Inner::Plain(core) => core.call(request),
+            Inner::Plain { shared, routes } => {
+                let (shared, routes) = (shared.clone(), *routes);
+                Box::pin(async move { Ok(service::handle(shared, routes, request).await) })
+            }
             Inner::Cors(cors) => Box::pin(cors.call(request)),
         }
-    }
-}
-
-impl<B> Service<Request<B>> for Core
-where
-    B: http_body::Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
-{
-    type Response = Response<Body>;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let (shared, routes) = (self.shared.clone(), self.routes);
-        Box::pin(async move { Ok(service::handle(shared, routes, request).await) })
     }
 }
 
