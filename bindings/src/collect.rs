@@ -28,7 +28,7 @@ pub(crate) struct Procedure<'a> {
 
 impl Api<'_> {
     /// The declared names that `procedures.ts` refers to, sorted.
-    pub fn imported_names(&self) -> BTreeSet<&str> {
+    pub(crate) fn imported_names(&self) -> BTreeSet<&str> {
         let mut names = BTreeSet::new();
         for procedure in &self.procedures {
             let types = procedure.input.iter().chain([&procedure.output, &procedure.error]);

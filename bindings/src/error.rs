@@ -42,18 +42,10 @@ pub enum BindingsError {
         second: String,
     },
 
-    /// A procedure's input is not a JSON object with named properties, so it cannot be
-    /// described as OpenRPC by-name params.
-    #[error(
-        "the input of `{procedure}` (`{rust_type}`) is not a JSON object with named fields; \
-         Accord sends inputs by name, so use a struct with named fields"
-    )]
-    InputNotObject {
-        /// The wire method name.
-        procedure: String,
-        /// The Rust input type.
-        rust_type: String,
-    },
+    /// The OpenRPC document could not be built (e.g. an input that is not an object with
+    /// named fields).
+    #[error(transparent)]
+    OpenRpc(#[from] accord::openrpc::OpenRpcError),
 
     /// The output directory holds files but none of the generated ones: it is probably not a
     /// bindings directory, and writing would delete those files.

@@ -5,4 +5,25 @@ export type { HttpClientOptions } from "./core.js";
 export type { WebSocketConstructor, WebSocketLike } from "./runtime.js";
 export { MAX_EARLY_NOTIFICATIONS } from "./socket.js";
 export { DEFAULT_MAX_BUFFERED } from "./subscription.js";
-export type { Client, Namespaces, SubscribeFn, SubscribeOptions, Subscription } from "./types.js";
+export { isTraceparent, newTraceContext, traceHeaders, traceLink, type TraceContext, type TraceSource } from "./tracing.js";
+export type {
+  CallFn,
+  CallOptions,
+  Client,
+  ClientControls,
+  DomainErrorOf,
+  ErrorOf,
+  HeadersInput,
+  InputOf,
+  KindTable,
+  Namespaces,
+  OutputOf,
+  ProcedureDef,
+  ProcedureError,
+  ProcedureFn,
+  ProcedureKind,
+  ProcedureMap,
+  SubscribeFn,
+  SubscribeOptions,
+  Subscription,
+} from "./types.js";

@@ -180,7 +180,7 @@ pub struct ErrorCase {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an Accord error type",
     label = "a procedure's error must be an #[accord::error] enum",
-    note = "add #[accord::error] to the enum (with an `#[accord(rpc)] Rpc(accord::RpcError)` variant)"
+    note = "add #[accord::error] to the enum (with an `#[accord(rpc)] Rpc(accord::RpcError)` variant), or use `accord::Error` for a procedure without domain errors"
 )]
 pub trait ProcedureError: From<RpcError> + std::fmt::Display + Send + 'static {
     /// The domain errors this enum can be, in declaration order (the framework variant is not

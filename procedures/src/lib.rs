@@ -48,6 +48,11 @@
 //!
 //! The wire format is documented in `docs/wire.md` of the repository.
 
+#![warn(missing_docs, unreachable_pub)]
+
+// The macros name this crate `::accord`; this lets it use them on its own types.
+extern crate self as accord;
+
 mod api;
 #[cfg(feature = "client")]
 pub mod client;
@@ -56,8 +61,12 @@ mod description;
 mod error;
 mod error_data;
 mod handler;
+mod input_object;
 mod int;
+mod no_domain_errors;
+pub mod openrpc;
 mod params;
+mod procedure_name;
 mod transport;
 mod validate;
 
@@ -72,7 +81,10 @@ pub use error_data::{
     FrameworkData, InvalidParamsData, LimitData, RateLimitedData, RetryHintData, TimeoutData, TransportData,
 };
 pub use handler::{CallFuture, Handler, Handlers, ItemStream, SubscribeFuture};
+pub use input_object::InputObject;
 pub use int::{I53, I53OutOfRange};
+pub use no_domain_errors::Error;
+pub use procedure_name::ProcedureName;
 pub use transport::{Method, Transport, TransportStream};
 pub use validate::{Validate, Violation, WireInput};
 
@@ -105,6 +117,9 @@ pub mod __private {
 
     /// Compile-time check that a procedure's input or output is a wire type.
     pub fn assert_wire<T: crate::WireType>() {}
+
+    /// Compile-time check that a procedure's input is an object with named fields.
+    pub fn assert_input_object<T: crate::InputObject>() {}
 
     /// Compile-time check that a procedure's error is an `#[accord::error]` enum.
     pub fn assert_error<E: crate::ProcedureError + crate::WireType>() {}

@@ -14,7 +14,7 @@ use crate::{FrameworkCode, RpcError};
 /// positional params. Errors are `INVALID_PARAMS` with `data.path` (e.g. `items[2].name`,
 /// empty for the whole input) and `data.reason`; a validation error also lists every violated
 /// rule in `data.violations` (`[{path, reason}]`, `path`/`reason` being the first's).
-pub fn decode_input<T: DeserializeOwned + Validate>(params: Option<&str>) -> Result<T, RpcError> {
+pub(crate) fn decode_input<T: DeserializeOwned + Validate>(params: Option<&str>) -> Result<T, RpcError> {
     let input = decode::<T>(params)?;
     input.validate().map_err(|violations| invalid_input(&violations))?;
     Ok(input)

@@ -34,6 +34,46 @@ fn an_enum_without_domain_errors_is_never_in_typescript() {
 }
 
 #[test]
+fn the_ready_made_error_is_the_same_as_an_enum_without_domain_errors() {
+    use accord::__private::schemars::SchemaGenerator;
+    use accord::__private::ts_rs::TS;
+    let config = accord::__private::ts_rs::Config::new();
+    assert_eq!(accord::Error::inline(&config), OnlyFramework::inline(&config));
+    assert!(<accord::Error as ProcedureError>::CASES.is_empty());
+    let schema = |generator: &mut SchemaGenerator, description: accord::TypeDescription| {
+        description.json_schema(generator).as_value().clone()
+    };
+    let mut generator = SchemaGenerator::default();
+    let ready = schema(&mut generator, accord::TypeDescription::of::<accord::Error>());
+    let own = schema(&mut generator, accord::TypeDescription::of::<OnlyFramework>());
+    let definitions = generator.take_definitions(true);
+    let resolve = |schema: &serde_json::Value| match schema["$ref"].as_str() {
+        Some(reference) => definitions[reference.rsplit('/').next().unwrap()].clone(),
+        None => schema.clone(),
+    };
+    let (mut ready, mut own) = (resolve(&ready), resolve(&own));
+    for schema in [&mut ready, &mut own] {
+        if let Some(object) = schema.as_object_mut() {
+            object.remove("title");
+            object.remove("description");
+        }
+    }
+    assert_eq!(ready, own);
+
+    // A framework error passes through unchanged, both ways.
+    let unavailable = RpcError::framework(FrameworkCode::Unavailable, "down");
+    let error = accord::Error::from_rpc_error(unavailable.clone());
+    assert_eq!(error.rpc_error(), &unavailable);
+    assert_eq!(RpcError::from(error.clone()), unavailable);
+    assert_eq!(error.into_rpc_error(), unavailable);
+    // `?` turns an RpcError into it.
+    fn fails() -> Result<(), accord::Error> {
+        Err(RpcError::framework(FrameworkCode::Conflict, "taken"))?
+    }
+    assert_eq!(fails().unwrap_err().rpc_error().framework_code(), Some(FrameworkCode::Conflict));
+}
+
+#[test]
 fn domain_errors_round_trip_and_framework_ones_stay_framework() {
     let wire = Shop::ProductNotFound { id: 7 }.into_rpc_error();
     assert_eq!(wire.code, 1404);

@@ -17,7 +17,7 @@ use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Empty, Full};
 
 /// Errors a body may end with.
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub(crate) use tower::BoxError;
 
 /// The body of every response the server sends.
 pub type Body = UnsyncBoxBody<Bytes, BoxError>;
@@ -90,6 +90,15 @@ where
 /// The declared `Content-Length`, if any.
 pub(crate) fn content_length(headers: &http::HeaderMap) -> Option<u64> {
     headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+/// Any body with `Bytes` chunks as a [`Body`].
+pub(crate) fn boxed<B>(body: B) -> Body
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    body.map_err(Into::into).boxed_unsync()
 }
 
 pub(crate) fn full(bytes: impl Into<Bytes>) -> Body {

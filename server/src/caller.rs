@@ -41,7 +41,7 @@ pub(crate) struct Caller {
 }
 
 impl Caller {
-    pub fn new(
+    pub(crate) fn new(
         transport: Transport,
         request_id: Option<RequestId>,
         address: IpAddr,
@@ -61,17 +61,17 @@ impl Caller {
     }
 
     /// The authentication now (cheap: an `Arc` clone at most).
-    pub fn authentication(&self) -> Authentication {
+    pub(crate) fn authentication(&self) -> Authentication {
         self.authentication.borrow().clone()
     }
 
     /// Replaces the authentication (a WebSocket re-authenticated or lost its identity).
-    pub fn set_authentication(&self, authentication: Authentication) {
+    pub(crate) fn set_authentication(&self, authentication: Authentication) {
         self.authentication.send_replace(authentication);
     }
 
     /// A receiver that sees every later change.
-    pub fn watch_authentication(&self) -> watch::Receiver<Authentication> {
+    pub(crate) fn watch_authentication(&self) -> watch::Receiver<Authentication> {
         self.authentication.subscribe()
     }
 }

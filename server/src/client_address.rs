@@ -26,7 +26,7 @@ pub struct ClientAddress(pub IpAddr);
 pub(crate) struct TrustedProxies(Vec<IpNet>);
 
 impl TrustedProxies {
-    pub fn new(networks: impl IntoIterator<Item = IpNet>) -> Self {
+    pub(crate) fn new(networks: impl IntoIterator<Item = IpNet>) -> Self {
         Self(networks.into_iter().collect())
     }
 
@@ -35,7 +35,7 @@ impl TrustedProxies {
     }
 
     /// The client's address for a request from `peer` with `headers`.
-    pub fn client(&self, peer: IpAddr, headers: &http::HeaderMap) -> IpAddr {
+    pub(crate) fn client(&self, peer: IpAddr, headers: &http::HeaderMap) -> IpAddr {
         let peer = canonical(peer);
         if !self.trusts(peer) {
             return peer;

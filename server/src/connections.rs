@@ -58,7 +58,7 @@ impl Drop for Connection {
 }
 
 impl Connections {
-    pub fn new(
+    pub(crate) fn new(
         limit: usize,
         header_read_timeout: Duration,
         keep_alive_timeout: Duration,
@@ -81,7 +81,7 @@ impl Connections {
 
     /// A slot for a new connection: at once if one is free, else after reclaiming the oldest
     /// idle connection, waiting at most `wait` for it (or another) to close.
-    pub async fn admit(&self, wait: Duration) -> Option<OwnedSemaphorePermit> {
+    pub(crate) async fn admit(&self, wait: Duration) -> Option<OwnedSemaphorePermit> {
         if let Ok(slot) = self.slots.clone().try_acquire_owned() {
             return Some(slot);
         }
@@ -90,7 +90,7 @@ impl Connections {
     }
 
     /// Registers an accepted connection holding `slot`.
-    pub fn register(&self, peer: SocketAddr, slot: OwnedSemaphorePermit) -> Arc<Connection> {
+    pub(crate) fn register(&self, peer: SocketAddr, slot: OwnedSemaphorePermit) -> Arc<Connection> {
         let connection = Arc::new(Connection {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             peer,
@@ -110,7 +110,7 @@ impl Connections {
 
     /// Forgets a connection whose serving ended (its slot frees when the last holder drops it:
     /// an upgraded connection's WebSocket task keeps it).
-    pub fn remove(&self, connection: &Connection) {
+    pub(crate) fn remove(&self, connection: &Connection) {
         self.open().remove(&connection.id);
     }
 
@@ -119,7 +119,7 @@ impl Connections {
     }
 
     /// Closes the connection idle the longest, if any is idle. Returns whether one was.
-    pub fn reclaim_oldest_idle(&self) -> bool {
+    pub(crate) fn reclaim_oldest_idle(&self) -> bool {
         let open = self.open();
         let oldest = open
             .values()
@@ -136,7 +136,7 @@ impl Connections {
     }
 
     /// Closes connections idle or reading a head for too long; runs until `stop`.
-    pub async fn sweep(self: Arc<Self>, stop: CancellationToken) {
+    pub(crate) async fn sweep(self: Arc<Self>, stop: CancellationToken) {
         let period = (self.header_read_timeout.min(self.keep_alive_timeout) / 4)
             .clamp(Duration::from_millis(10), Duration::from_millis(500));
         let mut every = tokio::time::interval(period);
@@ -167,19 +167,19 @@ impl Connection {
     }
 
     /// Whether a request is in service now.
-    pub fn is_busy(&self) -> bool {
+    pub(crate) fn is_busy(&self) -> bool {
         self.busy.load(Ordering::Acquire) > 0
     }
 
     /// A request's head has been read and its service begins.
-    pub fn request_started(&self) -> RequestGuard<'_> {
+    pub(crate) fn request_started(&self) -> RequestGuard<'_> {
         self.busy.fetch_add(1, Ordering::AcqRel);
         self.head_since.store(0, Ordering::Relaxed);
         RequestGuard(self)
     }
 
     /// The connection became a WebSocket: HTTP timers no longer apply.
-    pub fn mark_upgraded(&self) {
+    pub(crate) fn mark_upgraded(&self) {
         self.upgraded.store(true, Ordering::Release);
     }
 
@@ -212,7 +212,7 @@ pub(crate) struct Watched<S> {
 }
 
 impl<S> Watched<S> {
-    pub fn new(inner: S, connection: Arc<Connection>) -> Self {
+    pub(crate) fn new(inner: S, connection: Arc<Connection>) -> Self {
         Self { inner, connection }
     }
 }

@@ -5,10 +5,11 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::auth::Authentication;
+use crate::builder::ServerBuilder;
 use crate::caller::{Caller, Transport};
 use crate::dispatch::{self, MessageLimits};
 use crate::pipeline::Pipeline;
-use crate::server::{ServeError, ServerBuilder};
+use crate::server::ServeError;
 
 /// Answers messages as `POST /rpc` would, for an anonymous caller.
 #[doc(hidden)]
@@ -29,8 +30,7 @@ impl ServerBuilder {
     /// The builder's procedures and policies as a [`MessageHarness`] (for fuzzing).
     #[doc(hidden)]
     pub async fn into_message_harness(self) -> Result<MessageHarness, ServeError> {
-        let pipeline = self.pipeline().await?;
-        let limits = self.message_limits();
+        let (pipeline, limits) = self.pipeline_and_limits().await?;
         let caller = Caller::new(
             Transport::Http,
             None,

@@ -33,20 +33,20 @@ impl std::fmt::Debug for Health {
 }
 
 impl Health {
-    pub fn new(checks: Vec<Check>) -> Self {
+    pub(crate) fn new(checks: Vec<Check>) -> Self {
         Self { draining: Arc::default(), checks: Arc::new(checks) }
     }
 
-    pub fn start_draining(&self) {
+    pub(crate) fn start_draining(&self) {
         self.draining.store(true, Ordering::SeqCst);
     }
 
-    pub fn is_draining(&self) -> bool {
+    pub(crate) fn is_draining(&self) -> bool {
         self.draining.load(Ordering::SeqCst)
     }
 
     /// `Ok` when ready, else why not.
-    pub async fn ready(&self) -> Result<(), String> {
+    pub(crate) async fn ready(&self) -> Result<(), String> {
         if self.is_draining() {
             return Err("draining: the server is shutting down".into());
         }

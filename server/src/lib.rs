@@ -21,7 +21,7 @@
 //!
 //! let server = Server::builder()
 //!     .mount(PingsApi::handlers(MyPings))?
-//!     .procedure("ping.ping", Policy::new().timeout(Duration::from_secs(2)).rate_limit(RateLimit::per_second(50)))
+//!     .procedure(PingsApi::PING, Policy::new().timeout(Duration::from_secs(2)).rate_limit(RateLimit::per_second(50)))
 //!     .serve("127.0.0.1:3000")
 //!     .await?;
 //! println!("listening on {}", server.http_url());
@@ -29,20 +29,36 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Around the pipeline, HTTP concerns are tower layers ([`ServerBuilder::layer`], and
+//! [`ServerBuilder::cors`] for browsers on other origins); the whole server is a tower service
+//! that mounts in an existing app ([`ServerBuilder::build`], [`Server::rpc_service`]);
+//! `rpc.discover` answers the OpenRPC document; with the `otel` feature every call is an
+//! OpenTelemetry server span (`telemetry`).
+//!
+//! Cargo features: `logging` (default; [`init_logging`], [`log_filter`]), `redis` (the Redis
+//! rate-limit backend), `otel` (OpenTelemetry export), `axum` (the caller's address from axum's
+//! `ConnectInfo` when mounted).
+//!
 //! Wire format: `docs/wire.md` in the repository.
+
+#![warn(missing_docs, unreachable_pub)]
 
 mod access_log;
 mod auth;
 mod blocking;
 mod body;
+mod builder;
 mod caller;
 mod client_address;
 mod config;
 mod connections;
+mod cors;
+mod discover;
 mod dispatch;
 mod fuzzing;
 mod health;
 mod listener;
+#[cfg(feature = "logging")]
 mod logging;
 mod metrics;
 mod pipeline;
@@ -53,19 +69,30 @@ mod server;
 mod service;
 mod shutdown;
 mod static_files;
+#[cfg(feature = "otel")]
+pub mod telemetry;
+mod tower_service;
 mod websocket;
 
 pub use access_log::AccessLog;
 pub use auth::Authenticator;
 pub use blocking::{BlockingError, BlockingPool, BlockingPoolBuilder};
+pub use body::Body;
+pub use builder::{DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, ServerBuilder};
 pub use client_address::ClientAddress;
 pub use config::{Limits, Policy};
+pub use cors::{Cors, CorsError};
+pub use discover::DISCOVER;
 #[doc(hidden)]
 pub use fuzzing::MessageHarness;
 pub use ipnet::IpNet;
+#[cfg(feature = "logging")]
 pub use logging::{LogFormat, init_logging, log_filter};
 pub use metrics::Metrics;
-pub use rate_limit::{CallerKey, OnBackendError, RateLimit, RateLimitBackend, RedisBackend};
+pub use rate_limit::{CallerKey, RateLimit, RateLimitBackend};
+#[cfg(feature = "redis")]
+pub use rate_limit::{OnBackendError, RedisBackend};
 pub use request_id::REQUEST_ID_HEADER;
-pub use server::{DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, RunningServer, ServeError, Server, ServerBuilder};
+pub use server::{RunningServer, ServeError, Server};
 pub use service::{RPC_PATH, TIMEOUT_HEADER};
+pub use tower_service::AccordService;

@@ -118,7 +118,7 @@ pub(crate) struct ProcedureMetrics {
 impl ProcedureMetrics {
     /// Counts a finished call. Errors register their series on first use (they are rare and
     /// their codes are many).
-    pub fn finished(&self, outcome: &str, seconds: f64) {
+    pub(crate) fn finished(&self, outcome: &str, seconds: f64) {
         self.duration.record(seconds);
         if outcome == "OK" {
             self.ok.increment(1);

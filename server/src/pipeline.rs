@@ -84,7 +84,7 @@ enum Ran {
 
 impl Pipeline {
     /// Runs one call through every concern. Errors carry `data.requestId`.
-    pub async fn call(&self, caller: &Caller, call: &Call<'_>, batch_size: Option<usize>) -> Outcome {
+    pub(crate) async fn call(&self, caller: &Caller, call: &Call<'_>, batch_size: Option<usize>) -> Outcome {
         let started = Instant::now();
         let request_id = caller.request_id.clone().unwrap_or_else(request_id::generate);
         let Some(procedure) = self.procedures.get(&*call.method) else {
@@ -100,15 +100,26 @@ impl Pipeline {
             _ => None,
         };
 
-        let span = tracing::info_span!("accord.call", request_id = request_id.as_str(), method = procedure.name);
-        let ran = self.run(procedure, caller, call, &request_id, &authentication).instrument(span).await;
+        let span = call_span(procedure.name, &request_id);
+        #[cfg(feature = "otel")]
+        crate::telemetry::continue_trace(
+            &span,
+            (call.meta.traceparent.as_deref(), call.meta.tracestate.as_deref()),
+            caller.extensions.get::<crate::telemetry::TraceHeaders>(),
+        );
+        let ran = self.run(procedure, caller, call, &request_id, &authentication).instrument(span.clone()).await;
 
         let outcome = match &ran {
             Ok(_) => "OK",
-            Err(error) => outcome_label(error, procedure),
+            Err(error) => {
+                record_error(&span, error);
+                outcome_label(error, procedure)
+            }
         };
         let duration = started.elapsed();
         procedure.metrics.finished(outcome, duration.as_secs_f64());
+        // Inside the span: the access log line carries its fields (the trace id among them).
+        let _in_span = span.enter();
         self.access_log.record(&CallRecord {
             request_id: request_id.as_str(),
             method: procedure.name,
@@ -236,6 +247,38 @@ impl Pipeline {
             None => None,
         };
         Ok((global, local))
+    }
+}
+
+/// The span of one call, with the OpenTelemetry RPC semantic-convention attributes
+/// (`otel.*` fields are how `tracing-opentelemetry` names and kinds a span). Filled in later:
+/// `trace_id` (when traces are exported), `rpc.jsonrpc.error_code` and the status on failure.
+fn call_span(method: &'static str, request_id: &RequestId) -> tracing::Span {
+    tracing::info_span!(
+        "accord.call",
+        request_id = request_id.as_str(),
+        method,
+        trace_id = tracing::field::Empty,
+        otel.name = method,
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        rpc.system = "jsonrpc",
+        rpc.method = method,
+        rpc.jsonrpc.version = "2.0",
+        rpc.jsonrpc.error_code = tracing::field::Empty,
+    )
+}
+
+/// Records a failed call on its span; failures that are the server's (not the caller's or the
+/// domain's) mark the span as an error.
+fn record_error(span: &tracing::Span, error: &RpcError) {
+    span.record("rpc.jsonrpc.error_code", error.code);
+    let server_fault = matches!(
+        error.framework_code(),
+        Some(FrameworkCode::Internal | FrameworkCode::Timeout | FrameworkCode::Unavailable | FrameworkCode::Overloaded)
+    );
+    if server_fault {
+        span.record("otel.status_code", "ERROR");
     }
 }
 

@@ -2,10 +2,13 @@
 //! `/healthz`, `/readyz`, `/metrics`, static files, else 404), reading bodies within their
 //! limits, and working out the [`Caller`] once per request or WebSocket.
 //!
-//! Every `/rpc` response carries `x-request-id`.
+//! [`handle`] is generic over the request body, so the same code answers requests from Accord's
+//! own listener and from any tower stack it is mounted in (see `mount`). Every `/rpc` response
+//! carries `x-request-id`.
 
-use std::net::SocketAddr;
+use std::net::{Ipv6Addr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use accord::{FrameworkCode, LimitData, RequestId, RpcError, TimeoutData};
@@ -17,13 +20,15 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower::BoxError;
 
 use crate::auth::{self, DynAuthenticator};
-use crate::body::{self, Body, BodyError, BoxError};
+use crate::body::{self, Body, BodyError};
 use crate::caller::{Caller, Transport};
 use crate::client_address::TrustedProxies;
 use crate::config::Limits;
 use crate::connections::Connection;
+use crate::cors::Cors;
 use crate::dispatch::{self, MessageLimits};
 use crate::health::Health;
 use crate::metrics::Metrics;
@@ -41,35 +46,73 @@ pub const TIMEOUT_HEADER: &str = "x-accord-timeout-ms";
 
 /// Everything a server's requests share.
 pub(crate) struct Shared {
-    pub pipeline: Pipeline,
-    pub limits: Limits,
-    pub message_limits: MessageLimits,
-    pub authenticator: Option<Arc<dyn DynAuthenticator>>,
-    pub trusted_proxies: TrustedProxies,
-    pub health: Health,
-    pub metrics: Metrics,
-    pub static_files: Option<StaticFiles>,
+    pub(crate) pipeline: Pipeline,
+    pub(crate) limits: Limits,
+    pub(crate) message_limits: MessageLimits,
+    pub(crate) authenticator: Option<Arc<dyn DynAuthenticator>>,
+    pub(crate) trusted_proxies: TrustedProxies,
+    pub(crate) health: Health,
+    pub(crate) metrics: Metrics,
+    pub(crate) static_files: Option<StaticFiles>,
+    /// Origins a browser's WebSocket may come from (with CORS configured).
+    pub(crate) cors: Option<Cors>,
     /// Turns true when the server starts draining.
-    pub draining: watch::Receiver<bool>,
+    pub(crate) draining: watch::Receiver<bool>,
     /// Cancelled when the grace period is over: whatever still runs is dropped.
-    pub abandon: CancellationToken,
+    pub(crate) abandon: CancellationToken,
     /// Connection and WebSocket tasks, to wait for on shutdown.
-    pub tasks: TaskTracker,
+    pub(crate) tasks: TaskTracker,
 }
 
-/// Answers one HTTP request from `peer`. `connection` is the TCP connection it came on (for a
-/// WebSocket upgrade to take over its slot).
-pub(crate) async fn handle<B>(
-    shared: Arc<Shared>,
-    peer: SocketAddr,
-    connection: Option<Arc<Connection>>,
-    request: Request<B>,
-) -> Response<Body>
+/// Which paths a service answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Routes {
+    /// `/rpc`, `/healthz`, `/readyz`, `/metrics` and static files, as the standalone server.
+    All,
+    /// JSON-RPC on every path: for mounting under a prefix (`nest_service("/rpc", ...)`).
+    RpcOnly,
+}
+
+/// The TCP peer of a request, put in its extensions by Accord's listener (one value per
+/// connection, through tower-http's extension layer).
+#[derive(Clone)]
+pub(crate) struct Peer {
+    pub(crate) address: SocketAddr,
+    /// The connection it came on (for a WebSocket upgrade to take over its slot).
+    pub(crate) connection: Arc<Connection>,
+}
+
+/// The peer of a request: Accord's listener's, else axum's `ConnectInfo` (feature `axum`), else
+/// unknown (`[::]:0`, with a warning once: every such caller then shares one address key).
+fn peer_of<B>(request: &mut Request<B>) -> (SocketAddr, Option<Arc<Connection>>) {
+    if let Some(peer) = request.extensions_mut().remove::<Peer>() {
+        return (peer.address, Some(peer.connection));
+    }
+    #[cfg(feature = "axum")]
+    if let Some(axum::extract::ConnectInfo(address)) =
+        request.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>()
+    {
+        return (*address, None);
+    }
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            "the client address of requests is unknown: callers share one address for rate limits; \
+             serve the app with `into_make_service_with_connect_info::<SocketAddr>()` (and the `axum` feature)"
+        );
+    }
+    (SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)), None)
+}
+
+/// Answers one HTTP request.
+pub(crate) async fn handle<B>(shared: Arc<Shared>, routes: Routes, mut request: Request<B>) -> Response<Body>
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
+    let (peer, connection) = peer_of(&mut request);
     match request.uri().path() {
+        _ if routes == Routes::RpcOnly => {}
         RPC_PATH => {}
         "/healthz" => return body::text(StatusCode::OK, "ok\n"),
         "/readyz" => {
@@ -170,8 +213,19 @@ fn upgrade<B>(
         Ok(accept) => accept,
         Err(refused) => return *refused,
     };
+    if let Some(cors) = &shared.cors
+        && !cors.allows_websocket(request.headers())
+    {
+        // Browsers apply no CORS to WebSockets: the server must check the origin itself, or
+        // any page could open a socket with the user's cookies.
+        return body::text(StatusCode::FORBIDDEN, "WebSockets from this origin are not allowed\n");
+    }
     if *shared.draining.borrow() {
         return body::text(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down\n");
+    }
+    if request.extensions().get::<hyper::upgrade::OnUpgrade>().is_none() {
+        // Mounted in a stack whose HTTP server does not hand over upgraded connections.
+        return body::text(StatusCode::NOT_IMPLEMENTED, "this server cannot upgrade connections to WebSocket\n");
     }
     let on_upgrade = hyper::upgrade::on(&mut request);
     let (mut parts, _) = request.into_parts();
@@ -217,6 +271,10 @@ async fn caller(
         .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
         .map(Duration::from_millis);
     let authentication = auth::authenticate(shared.authenticator.as_deref(), parts).await;
+    #[cfg(feature = "otel")]
+    if let Some(trace) = crate::telemetry::trace_headers(&parts.headers) {
+        parts.extensions.insert(trace);
+    }
     let extensions = std::mem::take(&mut parts.extensions);
     Caller::new(transport, request_id, address, requested_timeout, extensions, authentication)
 }

@@ -22,18 +22,18 @@ pub(crate) struct StaticFiles {
 }
 
 impl StaticFiles {
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
+    pub(crate) fn new(dir: impl Into<PathBuf>) -> Self {
         let dir = dir.into();
         Self { serve: ServeDir::new(&dir).append_index_html_on_directories(true), dir }
     }
 
     /// Whether this request is for a file: only `GET` and `HEAD` are.
-    pub fn accepts<B>(request: &Request<B>) -> bool {
+    pub(crate) fn accepts<B>(request: &Request<B>) -> bool {
         matches!(*request.method(), http::Method::GET | http::Method::HEAD)
     }
 
     /// Serves the file, `index.html` for an extension-less path that names no file, or a 404.
-    pub async fn serve<B: Send + 'static>(&self, request: Request<B>) -> Response<Body> {
+    pub(crate) async fn serve<B: Send + 'static>(&self, request: Request<B>) -> Response<Body> {
         let page_like = Path::new(request.uri().path()).extension().is_none();
         let index = page_like.then(|| {
             let mut index = http::Request::new(());
@@ -57,7 +57,7 @@ impl StaticFiles {
     }
 
     /// The directory, for logs.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 }

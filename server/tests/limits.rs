@@ -18,7 +18,7 @@ fn batch(method: &str, params: Value, n: usize) -> Value {
 #[tokio::test]
 async fn a_batch_cannot_bypass_the_rate_limit() {
     let server =
-        serve(builder(Impl::default()).procedure("svc.echo", Policy::new().rate_limit(RateLimit::per_minute(10))))
+        serve(builder(Impl::default()).procedure(SvcApi::ECHO, Policy::new().rate_limit(RateLimit::per_minute(10))))
             .await;
     let answers = post_json(&server, &batch("svc.echo", json!({"text": "hi"}), 50)).await;
     let answers = answers.as_array().expect("a batch answer");
@@ -67,7 +67,7 @@ async fn callers_are_limited_by_identity_never_by_a_header_they_choose() {
 #[tokio::test]
 async fn a_per_address_limit_holds_whoever_is_signed_in() {
     let login = Policy::new().rate_limit(RateLimit::per_minute(2).per_address());
-    let server = serve(builder(Impl::default()).authenticator(Tokens).procedure("svc.echo", login)).await;
+    let server = serve(builder(Impl::default()).authenticator(Tokens).procedure(SvcApi::ECHO, login)).await;
     let echo = call("svc.echo", json!({"text": "x"}));
     let mut codes = Vec::new();
     for token in ["Bearer user", "Bearer admin", "Bearer user"] {
@@ -97,9 +97,10 @@ async fn forwarded_addresses_count_only_from_trusted_proxies() {
 #[tokio::test]
 async fn a_slow_call_times_out_and_the_client_may_only_shorten_the_deadline() {
     let implementation = Impl::default();
-    let server =
-        serve(builder(implementation.clone()).procedure("svc.slow", Policy::new().timeout(Duration::from_millis(300))))
-            .await;
+    let server = serve(
+        builder(implementation.clone()).procedure(SvcApi::SLOW, Policy::new().timeout(Duration::from_millis(300))),
+    )
+    .await;
     let timed_out = post_json(&server, &call("svc.slow", json!({"ms": 5000}))).await;
     assert_eq!(code(&timed_out), "TIMEOUT");
     assert_eq!(timed_out["error"]["code"], -32048);
@@ -118,7 +119,7 @@ async fn a_slow_call_times_out_and_the_client_may_only_shorten_the_deadline() {
 #[tokio::test]
 async fn a_full_procedure_sheds_load_instead_of_queueing() {
     let implementation = Impl::default();
-    let server = serve(builder(implementation.clone()).procedure("svc.slow", Policy::new().max_in_flight(2))).await;
+    let server = serve(builder(implementation.clone()).procedure(SvcApi::SLOW, Policy::new().max_in_flight(2))).await;
     let answers = post_json(&server, &batch("svc.slow", json!({"ms": 300}), 6)).await;
     let answers = answers.as_array().expect("a batch answer");
     assert_eq!(answers.iter().filter(|a| code(a) == "OVERLOADED").count(), 4, "{answers:?}");

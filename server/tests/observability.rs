@@ -57,7 +57,8 @@ async fn unknown_methods_answer_with_the_documented_error() {
 async fn metrics_count_calls_by_outcome_latency_and_rejections() {
     use accord_server::{Policy, RateLimit};
     let server =
-        serve(builder(Impl::default()).procedure("svc.echo", Policy::new().rate_limit(RateLimit::per_minute(2)))).await;
+        serve(builder(Impl::default()).procedure(SvcApi::ECHO, Policy::new().rate_limit(RateLimit::per_minute(2))))
+            .await;
     for _ in 0..3 {
         post(&server, &call("svc.echo", json!({"text": "x"}))).await;
     }

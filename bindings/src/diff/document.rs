@@ -19,7 +19,7 @@ pub(crate) struct Document<'v> {
 
 impl<'v> Document<'v> {
     /// Reads `value`; `side` names it in errors.
-    pub fn read(value: &'v Value, side: &'static str) -> Result<Self, DiffError> {
+    pub(super) fn read(value: &'v Value, side: &'static str) -> Result<Self, DiffError> {
         let error = |reason: String| DiffError::Document { side, reason };
         let root = value.as_object().ok_or_else(|| error("it is not a JSON object".into()))?;
         if !root.contains_key("openrpc") {
@@ -44,7 +44,7 @@ impl<'v> Document<'v> {
 
     /// The name and schema a `$ref` points to; `None` for anything but a local reference to an
     /// existing named schema.
-    pub fn definition(&self, reference: &str) -> Option<(&'v str, &'v Value)> {
+    pub(super) fn definition(&self, reference: &str) -> Option<(&'v str, &'v Value)> {
         let name = reference.strip_prefix(DEFINITIONS_PREFIX)?;
         let (key, schema) = self.definitions?.get_key_value(&name.replace("~1", "/").replace("~0", "~"))?;
         Some((key.as_str(), schema))

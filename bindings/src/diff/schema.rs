@@ -85,7 +85,7 @@ pub(crate) struct Walk<'a, 'v> {
 }
 
 impl<'a, 'v> Walk<'a, 'v> {
-    pub fn new(
+    pub(super) fn new(
         old: &'a Document<'v>,
         new: &'a Document<'v>,
         role: Role,
@@ -96,12 +96,12 @@ impl<'a, 'v> Walk<'a, 'v> {
     }
 
     /// Records a change of the given class.
-    pub fn report(&mut self, class: Class, rule: &'static str, path: &str, message: String) {
+    pub(super) fn report(&mut self, class: Class, rule: &'static str, path: &str, message: String) {
         self.out.push(Finding { class, rule, path: path.to_owned(), message, reach: self.reach.clone() });
     }
 
     /// The new schema allows more: safe where it must accept, breaking where it is read.
-    pub fn widened(&mut self, rule: &'static str, path: &str, message: String) {
+    pub(super) fn widened(&mut self, rule: &'static str, path: &str, message: String) {
         let class = match self.role {
             Role::Accept => Class::Safe,
             Role::Produce => Class::Breaking,
@@ -110,7 +110,7 @@ impl<'a, 'v> Walk<'a, 'v> {
     }
 
     /// The new schema allows less: breaking where it must accept, safe where it is read.
-    pub fn narrowed(&mut self, rule: &'static str, path: &str, message: String) {
+    pub(super) fn narrowed(&mut self, rule: &'static str, path: &str, message: String) {
         let class = match self.role {
             Role::Accept => Class::Breaking,
             Role::Produce => Class::Safe,
@@ -119,12 +119,12 @@ impl<'a, 'v> Walk<'a, 'v> {
     }
 
     /// Neither schema contains the other, or the walk cannot tell: breaking in every position.
-    pub fn changed(&mut self, rule: &'static str, path: &str, message: String) {
+    pub(super) fn changed(&mut self, rule: &'static str, path: &str, message: String) {
         self.report(Class::Breaking, rule, path, message);
     }
 
     /// Compares `old` and `new` at `path`.
-    pub fn compare(&mut self, path: &str, old: &Value, new: &Value) {
+    pub(super) fn compare(&mut self, path: &str, old: &Value, new: &Value) {
         self.compare_metadata(path, old, new);
         let (old_null, old_core) = strip_null(&as_map(unwrap_all_of(old)));
         let (new_null, new_core) = strip_null(&as_map(unwrap_all_of(new)));
@@ -243,7 +243,7 @@ impl<'a, 'v> Walk<'a, 'v> {
     }
 
     /// Reports changes to keywords the walk does not understand.
-    pub fn compare_unknown(&mut self, path: &str, old: &Map<String, Value>, new: &Map<String, Value>) {
+    pub(super) fn compare_unknown(&mut self, path: &str, old: &Map<String, Value>, new: &Map<String, Value>) {
         let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
         keys.sort();
         keys.dedup();

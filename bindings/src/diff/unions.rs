@@ -37,7 +37,7 @@ pub(crate) struct Alternative {
 
 impl Alternative {
     /// How the alternative appears in a path (`Priority::high`, `TodoEvent::deleted`).
-    pub fn label(&self) -> String {
+    pub(super) fn label(&self) -> String {
         let value = |value: &Value| match value {
             Value::String(text) => text.clone(),
             other => other.to_string(),

@@ -131,7 +131,9 @@ pub mod big {
     }
 }
 
-/// An input that is not an object with named fields.
+/// An input that is not an object with named fields. `#[accord::procedures]` refuses such an
+/// input at compile time; this one claims to be an object by hand, so that generation (the second
+/// line of defence) can be seen refusing it.
 pub mod shapes {
     use super::*;
 
@@ -141,6 +143,8 @@ pub mod shapes {
         Circle { radius: u32 },
         Square { side: u32 },
     }
+
+    impl accord::InputObject for Shape {}
 
     #[accord::procedures(namespace = "shapes")]
     pub trait Shapes {

@@ -42,7 +42,9 @@ fn duplicate_wire_methods_are_refused() {
 #[test]
 fn an_input_that_is_not_an_object_is_refused() {
     let error = error(&[api::shapes::ShapesApi::description()]);
-    let BindingsError::InputNotObject { procedure, rust_type } = &error else { panic!("{error:?}") };
+    let BindingsError::OpenRpc(accord::openrpc::OpenRpcError::InputNotObject { procedure, rust_type }) = &error else {
+        panic!("{error:?}")
+    };
     assert_eq!(procedure, "shapes.area");
     assert!(rust_type.ends_with("Shape"), "{rust_type}");
 }

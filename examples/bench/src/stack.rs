@@ -210,7 +210,7 @@ pub async fn serve(stack: Stack, without: Without, addr: SocketAddr) -> Result<B
             }
             if !without.rate_limit {
                 let limit = RateLimit::per_second(HIGH_RATE);
-                builder = builder.procedure(METHOD, Policy::new().rate_limit(limit)).rate_limit(limit);
+                builder = builder.procedure(BenchApi::ECHO, Policy::new().rate_limit(limit)).rate_limit(limit);
             }
             let sample = if without.access_log { 0.0 } else { 0.01 };
             builder = builder.access_log(AccessLog::default().success_sample_rate(sample));

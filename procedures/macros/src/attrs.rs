@@ -6,7 +6,7 @@ use syn::Attribute;
 
 /// The `#[doc = "..."]` lines of an item, joined, with the single leading space rustdoc adds
 /// removed.
-pub fn docs(attrs: &[Attribute]) -> String {
+pub(crate) fn docs(attrs: &[Attribute]) -> String {
     let mut lines = Vec::new();
     for attr in attrs {
         if !attr.path().is_ident("doc") {
@@ -23,12 +23,12 @@ pub fn docs(attrs: &[Attribute]) -> String {
 }
 
 /// Whether any `#[serde(...)]` attribute sets `key` (e.g. `rename_all`, `tag`).
-pub fn serde_sets(attrs: &[Attribute], key: &str) -> bool {
+pub(crate) fn serde_sets(attrs: &[Attribute], key: &str) -> bool {
     serde_value(attrs, key).is_some() || serde_flag(attrs, key)
 }
 
 /// The string value of `#[serde(key = "...")]`, if set.
-pub fn serde_value(attrs: &[Attribute], key: &str) -> Option<String> {
+pub(crate) fn serde_value(attrs: &[Attribute], key: &str) -> Option<String> {
     let mut found = None;
     for attr in attrs.iter().filter(|a| a.path().is_ident("serde")) {
         let _ = attr.parse_nested_meta(|meta| {
@@ -57,7 +57,7 @@ fn serde_flag(attrs: &[Attribute], key: &str) -> bool {
 }
 
 /// The derives and crate paths that make a type a wire type.
-pub fn wire_derives() -> TokenStream {
+pub(crate) fn wire_derives() -> TokenStream {
     quote! {
         #[derive(
             ::accord::__private::serde::Serialize,

@@ -11,7 +11,7 @@ use syn::{Attribute, Data, DeriveInput, Expr, Lit, Meta};
 use crate::attrs;
 
 /// Adds the `@deprecated` doc line to every deprecated item of `input`.
-pub fn mark(input: &mut DeriveInput) {
+pub(crate) fn mark(input: &mut DeriveInput) {
     mark_item(&mut input.attrs);
     match &mut input.data {
         Data::Struct(data) => data.fields.iter_mut().for_each(|field| mark_item(&mut field.attrs)),

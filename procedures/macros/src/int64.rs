@@ -11,7 +11,7 @@ use syn::{Field, Type};
 const FORBIDDEN: &[&str] = &["i64", "u64", "i128", "u128", "isize", "usize"];
 
 /// Checks every field; returns the first offending type as an error.
-pub fn check_fields<'a>(fields: impl IntoIterator<Item = &'a Field>) -> syn::Result<()> {
+pub(crate) fn check_fields<'a>(fields: impl IntoIterator<Item = &'a Field>) -> syn::Result<()> {
     for field in fields {
         if overridden(field) {
             continue;

@@ -3,10 +3,14 @@
 //!
 //! Every misuse is reported as a spanned `compile_error!`; nothing here panics on user input.
 
+#![warn(missing_docs, unreachable_pub)]
+
 mod attrs;
 mod deprecation;
 mod error;
+mod input_object;
 mod int64;
+mod procedure_names;
 mod procedures;
 mod serde_view;
 mod wire;

@@ -41,7 +41,7 @@ struct Procedure {
     error: Type,
 }
 
-pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let namespace = parse_namespace(args)?;
     let item: ItemTrait = syn::parse2(item)?;
     if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
@@ -70,10 +70,14 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let trait_def = trait_definition(&item, &procedures);
     let api = api(&item, &namespace, &procedures);
     let client = client(&item, &namespace, &procedures);
+    let names: Vec<(Ident, String)> =
+        procedures.iter().map(|p| (p.ident.clone(), format!("{namespace}.{}", p.method))).collect();
+    let names = crate::procedure_names::expand(&item.vis, &format_ident!("{}Api", item.ident), &names);
     Ok(quote! {
         #trait_def
         #api
         #client
+        #names
     })
 }
 
@@ -411,7 +415,12 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
     });
 
     let assertions = procedures.iter().map(|p| {
-        let input = p.input.as_ref().map(|ty| quote_spanned!(ty.span()=> ::accord::__private::assert_wire::<#ty>();));
+        let input = p.input.as_ref().map(|ty| {
+            quote_spanned!(ty.span()=>
+                ::accord::__private::assert_wire::<#ty>();
+                ::accord::__private::assert_input_object::<#ty>();
+            )
+        });
         let (item, error) = (&p.item, &p.error);
         quote! {
             #input

@@ -30,7 +30,7 @@ use serde_derive_internals::{Ctxt, Derive};
 
 /// How an enum tells its variants apart on the wire.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Tag {
+pub(crate) enum Tag {
     /// `{"Variant": ...}` (serde's default).
     External,
     /// `{"tag": "Variant", ...fields}`.
@@ -43,7 +43,7 @@ pub enum Tag {
 
 /// One field as serde reads it.
 #[derive(Clone, Debug)]
-pub struct WireField {
+pub(crate) struct WireField {
     /// Its key on the wire (after `rename` and `rename_all`).
     pub name: String,
     /// `#[serde(flatten)]`: its fields sit in the parent object.
@@ -56,7 +56,7 @@ pub struct WireField {
 
 /// One enum variant as serde reads it.
 #[derive(Clone, Debug)]
-pub struct WireVariant {
+pub(crate) struct WireVariant {
     /// Its name on the wire (after `rename` and `rename_all`).
     pub name: String,
     pub fields: Vec<WireField>,
@@ -64,7 +64,7 @@ pub struct WireVariant {
 
 /// A wire type as serde reads it.
 #[derive(Clone, Debug)]
-pub struct WireModel {
+pub(crate) struct WireModel {
     /// The user set `rename_all` on the container.
     pub sets_rename_all: bool,
     /// The user set `rename_all_fields` on the container.
@@ -81,7 +81,7 @@ pub struct WireModel {
 
 /// Reads `item` (a struct or enum with its attributes) as serde does, and refuses what the
 /// bindings could not describe exactly.
-pub fn read(item: TokenStream) -> syn::Result<WireModel> {
+pub(crate) fn read(item: TokenStream) -> syn::Result<WireModel> {
     let input: syn3::DeriveInput = syn3::parse2(item).map_err(convert)?;
     let private = proc_macro2::Ident::new("__private", Span::call_site());
     // Serialize first: its checks (e.g. on `getter`) differ from Deserialize's.

@@ -19,7 +19,7 @@ use syn::{Data, DeriveInput};
 use crate::serde_view::{self, WireModel};
 use crate::{attrs, int64};
 
-pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     if !args.is_empty() {
         return Err(syn::Error::new_spanned(args, "#[accord::wire] takes no arguments"));
     }
@@ -53,12 +53,14 @@ pub fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let validation = validation::expand(&input, &view);
 
     let validation::Expansion { attrs: validation_attrs, impls: validation_impls } = validation;
+    let input_object = crate::input_object::expand(&input, &view);
     Ok(quote! {
         #derives
         #validation_attrs
         #conventions
         #input
         #validation_impls
+        #input_object
     })
 }
 
@@ -111,14 +113,14 @@ mod validation {
 
     use crate::serde_view::{Tag, WireField, WireModel};
 
-    pub struct Expansion {
+    pub(super) struct Expansion {
         /// Attributes to put on the type (the garde derive).
         pub attrs: TokenStream,
         /// Items after the type (the impls).
         pub impls: TokenStream,
     }
 
-    pub fn expand(input: &DeriveInput, view: &WireModel) -> Expansion {
+    pub(super) fn expand(input: &DeriveInput, view: &WireModel) -> Expansion {
         let Some(first_rule) = first_garde_attr(input) else {
             return Expansion { attrs: TokenStream::new(), impls: always_valid(input) };
         };

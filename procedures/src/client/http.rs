@@ -19,7 +19,7 @@ use super::{ConnectError, TransportOptions, remaining_ms, within};
 use crate::{Cx, Method, RpcError, Transport, TransportStream};
 
 /// The header telling the server how long the client still waits (docs/wire.md).
-pub const TIMEOUT_HEADER: &str = "x-accord-timeout-ms";
+pub(super) const TIMEOUT_HEADER: &str = "x-accord-timeout-ms";
 
 type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 

@@ -56,7 +56,7 @@ fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<&
 
 impl Incoming<'_> {
     /// The call's outcome, for an answer.
-    pub fn outcome(&self) -> Result<Box<RawValue>, RpcError> {
+    pub(super) fn outcome(&self) -> Result<Box<RawValue>, RpcError> {
         match (self.result, self.error) {
             (_, Some(error)) if error.get() != "null" => Err(error_object(error)),
             (Some(result), _) => Ok(result.to_owned()),

@@ -33,18 +33,22 @@ pub(crate) struct Id<'a>(&'a str);
 
 impl<'a> Id<'a> {
     /// `null`: the id of answers to messages whose id could not be read.
-    pub const NULL: Id<'static> = Id("null");
+    pub(crate) const NULL: Id<'static> = Id("null");
 
-    pub fn as_json(self) -> &'a str {
+    pub(crate) fn as_json(self) -> &'a str {
         self.0
     }
 }
 
 /// Options a call carries in its `meta` member.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Meta {
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Meta<'a> {
     /// `meta.timeoutMs`: the caller stops waiting after this.
     pub timeout: Option<Duration>,
+    /// `meta.traceparent` / `meta.tracestate`: the W3C trace context of this call (one per
+    /// call on a WebSocket, where there are no per-call headers).
+    pub traceparent: Option<Cow<'a, str>>,
+    pub tracestate: Option<Cow<'a, str>>,
 }
 
 /// One parsed request object.
@@ -55,7 +59,7 @@ pub(crate) struct Call<'a> {
     pub method: Cow<'a, str>,
     /// `None` when absent or `null`.
     pub params: Option<&'a RawValue>,
-    pub meta: Meta,
+    pub meta: Meta<'a>,
 }
 
 /// One entry of a message.
@@ -182,18 +186,27 @@ fn json_string(raw: &RawValue) -> Option<Cow<'_, str>> {
     }
 }
 
-fn read_meta(raw: &RawValue) -> Result<Meta, &'static str> {
+fn read_meta(raw: &RawValue) -> Result<Meta<'_>, &'static str> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
-    struct Wire {
+    struct Wire<'a> {
         timeout_ms: Option<u64>,
+        #[serde(borrow)]
+        traceparent: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        tracestate: Option<Cow<'a, str>>,
     }
     if raw.get() == "null" {
         return Ok(Meta::default());
     }
-    let wire: Wire = serde_json::from_str(raw.get())
-        .map_err(|_| "meta must be an object; meta.timeoutMs a whole number of milliseconds")?;
-    Ok(Meta { timeout: wire.timeout_ms.map(Duration::from_millis) })
+    let wire: Wire<'_> = serde_json::from_str(raw.get()).map_err(|_| {
+        "meta must be an object; meta.timeoutMs a whole number of milliseconds, meta.traceparent and meta.tracestate strings"
+    })?;
+    Ok(Meta {
+        timeout: wire.timeout_ms.map(Duration::from_millis),
+        traceparent: wire.traceparent,
+        tracestate: wire.tracestate,
+    })
 }
 
 fn parse_error(why: &str) -> RpcError {

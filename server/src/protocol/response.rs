@@ -17,13 +17,13 @@ pub(crate) struct Response {
 
 impl Response {
     /// An answer to a single request (`batch: false`) or a batch, at most `limit` bytes.
-    pub fn new(batch: bool, limit: usize) -> Self {
+    pub(crate) fn new(batch: bool, limit: usize) -> Self {
         Self { body: Vec::new(), batch, entries: 0, limit }
     }
 
     /// Appends the answer to one call. A result that would take the body past the limit is
     /// replaced by an error saying so, so every call still gets an answer.
-    pub fn push(&mut self, id: Id<'_>, outcome: Result<&RawValue, &RpcError>) {
+    pub(crate) fn push(&mut self, id: Id<'_>, outcome: Result<&RawValue, &RpcError>) {
         if self.batch {
             self.body.push(if self.entries == 0 { b'[' } else { b',' });
         }
@@ -47,7 +47,7 @@ impl Response {
     }
 
     /// The finished body; `None` when nothing was pushed (only notifications: no answer).
-    pub fn into_body(mut self) -> Option<Vec<u8>> {
+    pub(crate) fn into_body(mut self) -> Option<Vec<u8>> {
         if self.entries == 0 {
             return None;
         }

@@ -65,6 +65,8 @@ fn malformed_requests_keep_a_valid_id() {
         r#"{"jsonrpc":"2.0","id":7,"method":"a.b","params":3}"#,
         r#"{"jsonrpc":"2.0","id":7,"method":"a.b","meta":1}"#,
         r#"{"jsonrpc":"2.0","id":7,"method":"a.b","meta":{"timeoutMs":-5}}"#,
+        r#"{"jsonrpc":"2.0","id":7,"method":"a.b","meta":{"traceparent":7}}"#,
+        r#"{"jsonrpc":"2.0","id":7,"method":"a.b","meta":{"tracestate":["x"]}}"#,
     ];
     for text in cases {
         assert_eq!(invalid_id(&single(text)), "7", "{text}");
@@ -80,6 +82,16 @@ fn params_and_meta_are_read() {
             assert_eq!(call.method, "a.b");
             assert_eq!(call.params.map(RawValue::get), Some(r#"{"k":[1]}"#));
             assert_eq!(call.meta.timeout, Some(Duration::from_millis(250)));
+        }
+        other => panic!("{other:?}"),
+    }
+    let traced =
+        r#"{"jsonrpc":"2.0","id":1,"method":"a.b","meta":{"traceparent":"00-ab-cd-01","tracestate":"k=\u0076"}}"#;
+    match single(traced) {
+        Entry::Call(call) => {
+            assert_eq!(call.meta.traceparent.as_deref(), Some("00-ab-cd-01"));
+            assert_eq!(call.meta.tracestate.as_deref(), Some("k=v"), "escapes are decoded");
+            assert_eq!(call.meta.timeout, None);
         }
         other => panic!("{other:?}"),
     }

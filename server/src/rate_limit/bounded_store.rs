@@ -26,7 +26,7 @@ pub(super) struct BoundedStore {
 }
 
 impl BoundedStore {
-    pub fn new(capacity: usize) -> Self {
+    pub(super) fn new(capacity: usize) -> Self {
         Self { map: DashMapStateStore::default(), capacity }
     }
 }

@@ -23,7 +23,7 @@
 //!   Counters are lost on restart and not shared between instances. Checks themselves sweep out
 //!   idle callers (governor's `retain_recent`, at most every 10 s or when the number of callers
 //!   has doubled; no background task), so memory follows the callers active in the last `per`.
-//! - [`RateLimitBackend::Redis`] counts in Redis, so every instance of a service pointing at the
+//! - `RateLimitBackend::Redis` counts in Redis, so every instance of a service pointing at the
 //!   same Redis and key prefix shares one budget per caller. It uses a **sliding window log**: a
 //!   sorted set of call times per `{prefix}{rule}:{caller}` key, trimmed and checked atomically
 //!   by a Lua script that reads the Redis server's clock (`TIME`), so instances with skewed
@@ -49,7 +49,10 @@
 
 mod bounded_store;
 mod memory;
+#[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "redis")]
+mod redis_backend;
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -58,7 +61,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use self::memory::MemoryLimiter;
+#[cfg(feature = "redis")]
 use self::redis::RedisLimiter;
+#[cfg(feature = "redis")]
+pub use self::redis_backend::{OnBackendError, RedisBackend};
 
 /// Keys longer than this are hashed.
 pub const MAX_KEY_BYTES: usize = 128;
@@ -163,76 +169,9 @@ pub enum RateLimitBackend {
     /// In this process (governor). The default.
     #[default]
     Memory,
-    /// In Redis, shared by every instance using the same URL and key prefix.
+    /// In Redis, shared by every instance using the same URL and key prefix (feature `redis`).
+    #[cfg(feature = "redis")]
     Redis(RedisBackend),
-}
-
-/// What a check does when Redis cannot answer (unreachable, timed out, script error).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum OnBackendError {
-    /// Allow the call: an outage of Redis does not become an outage of the service.
-    #[default]
-    FailOpen,
-    /// Deny the call with a `retry_after` of 1 s: no call goes uncounted.
-    FailClosed,
-}
-
-/// Redis settings. `RedisBackend::new(url).key_prefix("accord:rl:").on_error(OnBackendError::FailOpen)`.
-#[derive(Clone)]
-pub struct RedisBackend {
-    url: String,
-    key_prefix: String,
-    on_error: OnBackendError,
-    timeout: Duration,
-}
-
-impl RedisBackend {
-    /// The default key prefix.
-    pub const DEFAULT_KEY_PREFIX: &str = "accord:rl:";
-    /// The default [`timeout`](Self::timeout).
-    pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(500);
-
-    /// A Redis at `url` (`redis://[user:password@]host[:port][/db]`), with prefix `accord:rl:`,
-    /// [`OnBackendError::FailOpen`] and a 500 ms timeout.
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            key_prefix: Self::DEFAULT_KEY_PREFIX.to_owned(),
-            on_error: OnBackendError::default(),
-            timeout: Self::DEFAULT_TIMEOUT,
-        }
-    }
-
-    /// Prefix of every key (keys are `{prefix}{rule}:{caller}`). Instances share counters
-    /// exactly when they share the Redis and the prefix.
-    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.key_prefix = prefix.into();
-        self
-    }
-
-    /// What to do when Redis fails.
-    pub fn on_error(mut self, on_error: OnBackendError) -> Self {
-        self.on_error = on_error;
-        self
-    }
-
-    /// The longest a check waits for Redis (connecting included) before it counts as a
-    /// backend error. Zero is treated as 1 ms.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout.max(Duration::from_millis(1));
-        self
-    }
-}
-
-impl fmt::Debug for RedisBackend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisBackend")
-            .field("url", &redact_url(&self.url))
-            .field("key_prefix", &self.key_prefix)
-            .field("on_error", &self.on_error)
-            .field("timeout", &self.timeout)
-            .finish()
-    }
 }
 
 /// A fixed-length stand-in for a long key: its SHA-256, the same on every instance (Redis
@@ -246,16 +185,6 @@ fn hashed_key(key: &str) -> String {
         out.push_str(&format!("{byte:02x}"));
     }
     out
-}
-
-/// The URL without its user info (which may hold a password).
-fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
-        None => url.to_owned(),
-    }
 }
 
 /// The outcome of one check.
@@ -311,6 +240,7 @@ pub struct RateLimiter {
 
 enum Inner {
     Memory(MemoryLimiter),
+    #[cfg(feature = "redis")]
     Redis(RedisLimiter),
 }
 
@@ -319,7 +249,7 @@ impl RateLimiter {
     /// and an error with different ones.
     ///
     /// With Redis, fails only for an invalid URL: an unreachable Redis is logged and then
-    /// handled per [`OnBackendError`] on each check until it is reachable.
+    /// handled per `OnBackendError` on each check until it is reachable.
     pub async fn new(
         backend: RateLimitBackend,
         rules: impl IntoIterator<Item = (String, RateLimit)>,
@@ -336,6 +266,7 @@ impl RateLimiter {
         }
         let inner = match backend {
             RateLimitBackend::Memory => Inner::Memory(MemoryLimiter::new(unique)),
+            #[cfg(feature = "redis")]
             RateLimitBackend::Redis(config) => Inner::Redis(RedisLimiter::new(config, unique).await?),
         };
         Ok(Self { inner: Arc::new(inner) })
@@ -353,6 +284,7 @@ impl RateLimiter {
         };
         match &*self.inner {
             Inner::Memory(memory) => memory.check(rule, caller),
+            #[cfg(feature = "redis")]
             Inner::Redis(redis) => redis.check(rule, caller).await,
         }
     }
@@ -361,6 +293,7 @@ impl RateLimiter {
     pub fn limit(&self, rule: &str) -> Option<RateLimit> {
         match &*self.inner {
             Inner::Memory(memory) => memory.limit(rule),
+            #[cfg(feature = "redis")]
             Inner::Redis(redis) => redis.limit(rule),
         }
     }
@@ -370,6 +303,7 @@ impl fmt::Debug for RateLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &*self.inner {
             Inner::Memory(memory) => f.debug_tuple("RateLimiter::Memory").field(memory).finish(),
+            #[cfg(feature = "redis")]
             Inner::Redis(redis) => f.debug_tuple("RateLimiter::Redis").field(redis).finish(),
         }
     }
@@ -377,6 +311,8 @@ impl fmt::Debug for RateLimiter {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(feature = "redis")]
+    use super::redis_backend::redact_url;
     use super::*;
 
     #[test]
@@ -412,6 +348,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "redis")]
     fn debug_hides_redis_passwords() {
         let backend = RedisBackend::new("redis://user:secret@host:6379/0");
         let debug = format!("{backend:?}");

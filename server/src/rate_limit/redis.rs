@@ -27,7 +27,8 @@ use std::time::{Duration, Instant, SystemTime};
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{RedisError, Script};
 
-use super::{Decision, OnBackendError, RateLimit, RateLimitError, RedisBackend, redact_url};
+use super::redis_backend::redact_url;
+use super::{Decision, OnBackendError, RateLimit, RateLimitError, RedisBackend};
 
 /// KEYS[1]: the key. ARGV: window (µs), calls allowed, unique member, key expiry (ms).
 /// Returns 0 when the call is allowed (and recorded), else the wait in µs (≥ 1).

@@ -32,7 +32,7 @@ pub(crate) struct Subscriptions {
 }
 
 impl Subscriptions {
-    pub fn new(max: usize, stop: CancellationToken) -> Self {
+    pub(crate) fn new(max: usize, stop: CancellationToken) -> Self {
         Self { open: Mutex::new(HashMap::new()), max, next: AtomicU64::new(1), stop }
     }
 
@@ -43,7 +43,7 @@ impl Subscriptions {
 
     /// Registers a subscription that has opened and returns its id, or refuses it when the
     /// connection holds its maximum already.
-    pub fn reserve(&self, opened: &Opened) -> Result<String, RpcError> {
+    pub(crate) fn reserve(&self, opened: &Opened) -> Result<String, RpcError> {
         let mut open = self.open();
         if open.len() >= self.max {
             let hint = RetryHintData { retry_after_ms: None, limit: Some(u32::try_from(self.max).unwrap_or(u32::MAX)) };
@@ -58,7 +58,7 @@ impl Subscriptions {
     }
 
     /// Ends subscription `id` without a closing notification. `false` if it was not open.
-    pub fn cancel(&self, id: &str) -> bool {
+    pub(crate) fn cancel(&self, id: &str) -> bool {
         match self.open().remove(id) {
             Some(token) => {
                 token.cancel();

@@ -66,13 +66,16 @@ impl Shop {
             .mount(ProductsApi::handlers(catalog.clone()))?
             .mount(OrdersApi::handlers(orders.clone()))?
             .authenticator(SessionAuthenticator(sessions))
-            .procedure("auth.login", Policy::new().rate_limit(login_limit).timeout(Duration::from_secs(10)))
-            .procedure("auth.register", Policy::new().rate_limit(login_limit).timeout(Duration::from_secs(10)))
+            .procedure(AuthApi::LOGIN, Policy::new().rate_limit(login_limit).timeout(Duration::from_secs(10)))
+            .procedure(AuthApi::REGISTER, Policy::new().rate_limit(login_limit).timeout(Duration::from_secs(10)))
             .shutdown_grace(config.shutdown_grace)
             .readiness_check("database", move || {
                 let db = ready_db.clone();
                 async move { db.ping().await.map_err(|e| e.to_string()) }
             });
+        if let Some(cors) = &config.cors {
+            builder = builder.cors(cors.clone());
+        }
         if config.web_dir.join("index.html").is_file() {
             builder = builder.static_dir(&config.web_dir);
         } else {

@@ -20,6 +20,8 @@
 //! | `SHOP_HASH_THREADS` | CPUs | password hashes running at once (each holds 19 MiB) |
 //! | `SHOP_HASH_QUEUE` | `256` | logins that may wait for a hashing thread; more answer `OVERLOADED` at once |
 //! | `SHOP_HASH_MAX_WAIT_MS` | `2000` | the longest a login waits for a hashing thread before `OVERLOADED` |
+//! | `CORS_ORIGINS` | none | comma-separated origins whose pages may call the API (e.g. `http://localhost:5173`) |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | none | export traces (calls and SQL) to this OTLP/HTTP collector; the other `OTEL_*` variables apply |
 
 use std::time::Duration;
 
@@ -72,6 +74,8 @@ pub struct Config {
     pub product_cache_ttl: Duration,
     pub session_ttl: Duration,
     pub login_rate_per_minute: u32,
+    /// Browser origins allowed to call the API (CORS); none: same origin only.
+    pub cors: Option<accord_server::Cors>,
     pub shutdown_grace: Duration,
     pub hashing: HashingConfig,
 }
@@ -109,6 +113,7 @@ impl Default for Config {
             login_rate_per_minute: 10,
             shutdown_grace: accord_server::DEFAULT_SHUTDOWN_GRACE,
             hashing: HashingConfig::default(),
+            cors: None,
         }
     }
 }
@@ -184,6 +189,14 @@ impl Config {
         if let Some(d) = ms("SHOP_HASH_MAX_WAIT_MS")? {
             config.hashing.max_wait = d;
         }
+        if let Some(origins) = get("CORS_ORIGINS").filter(|o| !o.trim().is_empty()) {
+            let cors = origins.parse().map_err(|_| ConfigError {
+                name: "CORS_ORIGINS",
+                expected: "comma-separated origins (scheme://host[:port])",
+                value: origins.clone(),
+            })?;
+            config.cors = Some(cors);
+        }
         Ok(config)
     }
 }
@@ -225,6 +238,10 @@ mod tests {
         assert_eq!(config.shutdown_grace, Duration::from_millis(1500));
         let error = from(&[("PORT", "70000")]).unwrap_err();
         assert_eq!(error.name, "PORT");
+        let config = from(&[("CORS_ORIGINS", "http://localhost:5173, https://shop.example")]).unwrap();
+        let origins: Vec<&str> = config.cors.as_ref().unwrap().origins().collect();
+        assert_eq!(origins, ["http://localhost:5173", "https://shop.example"]);
+        assert_eq!(from(&[("CORS_ORIGINS", "*")]).unwrap_err().name, "CORS_ORIGINS");
         let error = from(&[("DB_MAX_CONNECTIONS", "many")]).unwrap_err();
         assert!(error.to_string().contains("DB_MAX_CONNECTIONS must be a whole number"), "{error}");
     }

@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Configuration comes from the environment (`DATABASE_URL`, `PORT`, ...): see `src/config.rs`
-//! or `examples/shop/README.md`. Logs go to stdout, filtered by `RUST_LOG` (default `info`).
+//! or `examples/shop/README.md`. Logs go to stdout, filtered by `RUST_LOG` (default `info`);
+//! traces go to an OpenTelemetry collector when `OTEL_EXPORTER_OTLP_ENDPOINT` names one.
 //!
 //! Exit status: 0 stopped after every call finished (or seeded); 1 could not start (database,
 //! port, ...) or seeding failed; 2 invalid configuration; 3 stopped with calls abandoned after
@@ -16,7 +17,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use accord_server::{LogFormat, init_logging};
+use accord_server::LogFormat;
 use clap::{Parser, Subcommand};
 use shop::app::Stopped;
 use shop::seed::SeedSize;
@@ -64,7 +65,14 @@ fn main() -> ExitCode {
 }
 
 async fn run() -> ExitCode {
-    init_logging(LogFormat::from_env());
+    // Logs to stdout; traces to OTEL_EXPORTER_OTLP_ENDPOINT when it is set (flushed on exit).
+    let _telemetry = match accord_server::telemetry::init(LogFormat::from_env()) {
+        Ok(telemetry) => telemetry,
+        Err(e) => {
+            eprintln!("shop: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let cli = Cli::parse();
     let config = match Config::from_env() {
         Ok(config) => config,

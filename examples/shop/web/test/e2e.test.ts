@@ -9,83 +9,15 @@
 // On a failure the page is saved to test-results/<test name>.png.
 
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { after, before, describe, test, type TestContext } from "node:test";
-import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, resultsDir, skip, startShop, until, webDir, type RunningShop } from "./support.js";
 
-const webDir = path.resolve(fileURLToPath(import.meta.url), "../../.."); // .test-build/test/ → web/
-const repoRoot = path.resolve(webDir, "../../..");
-const resultsDir = path.join(webDir, "test-results");
-const shopBin = process.env.SHOP_BIN ?? path.join(repoRoot, "target/debug/shop");
-const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const requireBrowser = process.env.ACCORD_REQUIRE_BROWSER === "1";
-const noBrowser = existsSync(chromiumPath) ? null : `no Chromium at ${chromiumPath}: apt-get install chromium (or set CHROMIUM_PATH)`;
-const skip = noBrowser !== null && !requireBrowser ? noBrowser : false;
 if (skip) console.log(`# skipping the browser test: ${skip}`);
-
-/** Polls `check` every 100 ms until it is true; fails with `what` after `timeoutMs`. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-type RunningShop = { url: string; stop(): Promise<void>; output(): string };
-
-/** Starts the shop binary and waits (up to 60 s: it seeds the demo data first) for its address. */
-async function startShop(dir: string, webOut: string): Promise<RunningShop> {
-  if (!existsSync(shopBin)) assert.fail(`no shop server at ${shopBin}: run \`cargo build -p shop\` (or set SHOP_BIN)`);
-  const child = spawn(shopBin, [], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      PORT: "0",
-      DATABASE_URL: `sqlite://${path.join(dir, "shop.db")}`,
-      SHOP_FULFILMENT_STEP_MS: "300",
-      SHOP_WEB_DIR: webOut,
-      RUST_LOG: "warn",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const lines: string[] = [];
-  const output = (): string => lines.join("\n");
-  child.stderr.on("data", (chunk: Buffer) => lines.push(...chunk.toString().trimEnd().split("\n")));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the shop did not say "listening on" within 60 s; its output:\n${output()}`)), 60_000);
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      lines.push(line);
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)\/rpc/.exec(line);
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`the shop exited (${code}) before listening; its output:\n${output()}`));
-    });
-  });
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    output,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(kill);
-    },
-  };
-}
 
 describe("the shop page in headless Chromium", { timeout: 180_000 }, () => {
   let dir = "";
@@ -94,24 +26,11 @@ describe("the shop page in headless Chromium", { timeout: 180_000 }, () => {
 
   before(async () => {
     if (skip) return;
-    if (noBrowser !== null) assert.fail(`${noBrowser}. (ACCORD_REQUIRE_BROWSER=1: this is a failure, not a skip.)`);
     dir = mkdtempSync(path.join(tmpdir(), "shop-e2e-"));
     const webOut = path.join(dir, "web");
     execFileSync(process.execPath, [path.join(webDir, "build.mjs"), "--outdir", webOut], { stdio: "pipe" });
     shop = await startShop(dir, webOut);
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

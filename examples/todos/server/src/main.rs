@@ -2,13 +2,14 @@
 //! with `/healthz`, `/readyz` and `/metrics` beside it, and the web app at `/`: the directory
 //! `$TODOS_WEB_DIR`, else `examples/todos/web/dist` when it was built (`npm run build -w todos-web`).
 //! SIGINT or SIGTERM drains and exits 0.
+//! `CORS_ORIGINS` (comma-separated) lets pages on those origins call it from a browser.
 //!
 //! Logs go to stdout, filtered by `RUST_LOG` (default `info`); `ACCORD_LOG_FORMAT=json` switches
 //! to JSON lines.
 
 use std::process::ExitCode;
 
-use accord_server::{LogFormat, Server, init_logging};
+use accord_server::{Cors, LogFormat, Server, init_logging};
 use todos_api::TodosApi;
 use todos_server::TodoList;
 
@@ -31,15 +32,30 @@ async fn main() -> ExitCode {
         },
         Err(_) => DEFAULT_PORT,
     };
+    let cors = match std::env::var("CORS_ORIGINS") {
+        Ok(origins) if !origins.trim().is_empty() => match origins.parse::<Cors>() {
+            Ok(cors) => Some(cors),
+            Err(e) => {
+                eprintln!("todos-server: CORS_ORIGINS: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => None,
+    };
     let web = std::env::var_os("TODOS_WEB_DIR")
         .filter(|dir| !dir.is_empty())
         .map(std::path::PathBuf::from)
         .or_else(|| Some(std::path::PathBuf::from(BUILT_WEB_APP)).filter(|dir| dir.join("index.html").is_file()));
     let server = match Server::builder().mount(TodosApi::handlers(TodoList::new())) {
-        Ok(builder) => match &web {
-            Some(dir) => builder.static_dir(dir).serve(("127.0.0.1", port)).await,
-            None => builder.serve(("127.0.0.1", port)).await,
-        },
+        Ok(mut builder) => {
+            if let Some(dir) = &web {
+                builder = builder.static_dir(dir);
+            }
+            if let Some(cors) = cors {
+                builder = builder.cors(cors);
+            }
+            builder.serve(("127.0.0.1", port)).await
+        }
         Err(e) => Err(e),
     };
     let server = match server {

@@ -12,6 +12,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Connection, FromRow, PgConnection, Postgres, Sqlite, SqliteConnection, Transaction};
+use tracing::Instrument;
 
 use super::DbError;
 
@@ -30,20 +31,38 @@ enum ExecConn<'c> {
     Postgres(&'c mut PgConnection),
 }
 
+/// Builds the statement for the connection's database and runs `$body` inside a client span
+/// with the database semantic conventions: `db.system`, `db.operation.name` and `db.query.text`
+/// (the SQL with its placeholders: values are never recorded).
 macro_rules! on_both {
     ($exec:expr, $statement:expr, |$conn:ident, $sql:ident, $values:ident| $body:expr) => {{
         $exec.queries.fetch_add(1, Ordering::Relaxed);
         match $exec.conn {
             ExecConn::Sqlite($conn) => {
                 let ($sql, $values) = $statement.build_sqlx(SqliteQueryBuilder);
-                $body
+                let span = query_span("sqlite", &$sql);
+                async { Ok::<_, DbError>($body) }.instrument(span).await?
             }
             ExecConn::Postgres($conn) => {
                 let ($sql, $values) = $statement.build_sqlx(PostgresQueryBuilder);
-                $body
+                let span = query_span("postgresql", &$sql);
+                async { Ok::<_, DbError>($body) }.instrument(span).await?
             }
         }
     }};
+}
+
+/// The span of one statement, named by its operation (`SELECT`, `INSERT`, ...).
+fn query_span(system: &'static str, sql: &str) -> tracing::Span {
+    let operation = sql.split_whitespace().next().unwrap_or("query");
+    tracing::info_span!(
+        "db.query",
+        otel.name = operation,
+        otel.kind = "client",
+        db.system = system,
+        db.operation.name = operation,
+        db.query.text = sql,
+    )
 }
 
 /// Statement execution, shared by connections and transactions.

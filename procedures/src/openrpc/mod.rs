@@ -1,5 +1,9 @@
-//! Renders `openrpc.json`: an OpenRPC 1.3.2 document with JSON Schema draft-07 schemas under
-//! `components.schemas`.
+//! The OpenRPC document of one or more APIs: an OpenRPC 1.3.2 document with JSON Schema
+//! draft-07 schemas under `components.schemas`, built from their [`Description`]s.
+//!
+//! It lives in the definition layer because two products render it from the same description:
+//! `accord-bindings` writes it as `openrpc.json`, and `accord-server` answers `rpc.discover`
+//! with it (adding `servers`), so the two can never disagree.
 //!
 //! Each procedure is one method: `params` are the properties of its input object (Accord
 //! sends inputs by name), `result` is its output (for a subscription: the type of each item),
@@ -10,14 +14,14 @@
 //! `x-accord-idempotent: true` for mutations declared `#[mutation(idempotent)]`.
 //! A `#[deprecated]` procedure is `deprecated: true`, and so is each param whose field is.
 
-use accord::{Description, ErrorCase};
+mod integer_bounds;
+
 use schemars::Schema;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
-use crate::collect::{Api, Procedure};
-use crate::integer_bounds::IntegerBounds;
-use crate::{BindingsError, GenerateOptions, HEADER, json};
+use self::integer_bounds::IntegerBounds;
+use crate::{Description, ErrorCase, ProcedureDescription};
 
 /// Where named schemas live in the document.
 const DEFINITIONS_PATH: &str = "/components/schemas";
@@ -29,14 +33,89 @@ struct Schemas {
     error: Schema,
 }
 
-/// The canonical text of the document.
-pub(crate) fn render(apis: &[Description], api: &Api<'_>, options: &GenerateOptions) -> Result<String, BindingsError> {
+/// What a document says about itself: `info.title`, `info.version` and `servers`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Info {
+    /// `info.title`; defaults to the trait names joined with `", "`.
+    pub title: Option<String>,
+    /// `info.version`; defaults to `"0.0.0"`.
+    pub version: Option<String>,
+    /// `servers`, as `(name, url)`; none by default (the member is then left out).
+    pub servers: Vec<(String, String)>,
+}
+
+impl Info {
+    /// Sets `info.title`.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// Sets `info.version`.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// Adds a server where the API is served, e.g. `("production", "https://api.example.com/rpc")`.
+    pub fn server(mut self, name: impl Into<String>, url: impl Into<String>) -> Self {
+        self.servers.push((name.into(), url.into()));
+        self
+    }
+}
+
+/// Why a document could not be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenRpcError {
+    /// A procedure's input is not a JSON object with named properties, so it cannot be
+    /// described as OpenRPC by-name params.
+    #[error(
+        "the input of `{procedure}` (`{rust_type}`) is not a JSON object with named fields; \
+         Accord sends inputs by name, so use a struct with named fields"
+    )]
+    InputNotObject {
+        /// The wire method name.
+        procedure: String,
+        /// The Rust input type.
+        rust_type: String,
+    },
+}
+
+/// A procedure of the document, with the namespace it sorts by.
+struct Procedure<'a> {
+    namespace: &'a str,
+    description: &'a ProcedureDescription,
+}
+
+/// The OpenRPC document of `apis`: methods sorted by namespace, then method.
+///
+/// ```
+/// # use accord::{Api, Cx, Error};
+/// # #[accord::wire] pub struct Ping { pub n: u32 }
+/// # #[accord::procedures(namespace = "ping")]
+/// # pub trait Pings { #[query] async fn ping(&self, cx: &Cx, input: Ping) -> Result<Ping, Error>; }
+/// let info = accord::openrpc::Info::default().server("local", "http://127.0.0.1:3000/rpc");
+/// let document = accord::openrpc::document(&[PingsApi::description()], &info)?;
+/// assert_eq!(document["methods"][0]["name"], "ping.ping");
+/// assert_eq!(document["servers"][0]["url"], "http://127.0.0.1:3000/rpc");
+/// # Ok::<(), accord::openrpc::OpenRpcError>(())
+/// ```
+pub fn document(apis: &[Description], options: &Info) -> Result<Value, OpenRpcError> {
+    let mut procedures: Vec<Procedure<'_>> = apis
+        .iter()
+        .flat_map(|api| {
+            api.procedures.iter().map(move |description| Procedure { namespace: api.namespace, description })
+        })
+        .collect();
+    procedures.sort_by(|a, b| (a.namespace, a.description.method).cmp(&(b.namespace, b.description.method)));
     let mut generator = SchemaSettings::draft07()
         .with(|settings| settings.definitions_path = DEFINITIONS_PATH.into())
         .with_transform(IntegerBounds)
         .into_generator();
-    let mut all = Vec::with_capacity(api.procedures.len());
-    for procedure in &api.procedures {
+    let mut all = Vec::with_capacity(procedures.len());
+    for procedure in &procedures {
         let description = procedure.description;
         let mut schemas = Schemas {
             input: description.input.map(|input| input.json_schema(&mut generator)),
@@ -54,8 +133,8 @@ pub(crate) fn render(apis: &[Description], api: &Api<'_>, options: &GenerateOpti
     }
     let definitions = generator.take_definitions(true);
 
-    let mut methods = Vec::with_capacity(api.procedures.len());
-    for (procedure, schemas) in api.procedures.iter().zip(all) {
+    let mut methods = Vec::with_capacity(procedures.len());
+    for (procedure, schemas) in procedures.iter().zip(all) {
         methods.push(method(procedure, schemas, &definitions)?);
     }
 
@@ -69,14 +148,18 @@ pub(crate) fn render(apis: &[Description], api: &Api<'_>, options: &GenerateOpti
         info.insert("description".into(), docs.join("\n\n").into());
     }
 
-    let document = json!({
+    let mut document = json!({
         "openrpc": "1.3.2",
         "info": info,
         "methods": methods,
         "components": { "schemas": definitions },
-        "x-generated": HEADER.trim_start_matches("// "),
     });
-    Ok(json::to_canonical_string(document))
+    if !options.servers.is_empty() {
+        let servers: Vec<Value> =
+            options.servers.iter().map(|(name, url)| json!({ "name": name, "url": url })).collect();
+        document["servers"] = servers.into();
+    }
+    Ok(document)
 }
 
 /// One OpenRPC method object.
@@ -84,7 +167,7 @@ fn method(
     procedure: &Procedure<'_>,
     schemas: Schemas,
     definitions: &Map<String, Value>,
-) -> Result<Value, BindingsError> {
+) -> Result<Value, OpenRpcError> {
     let description = procedure.description;
     let params = match &schemas.input {
         Some(input) => params(procedure, input.as_value(), definitions)?,
@@ -122,7 +205,7 @@ fn method(
 
 /// What `bindings diff` reads besides the standard members: the whole input type (params
 /// alone lose its name and `additionalProperties`) and deprecation.
-fn contract_members(method: &mut Value, description: &accord::ProcedureDescription, input: Option<&Schema>) {
+fn contract_members(method: &mut Value, description: &ProcedureDescription, input: Option<&Schema>) {
     if let Some(input) = input {
         method["x-accord-input"] = input.as_value().clone();
     }
@@ -143,8 +226,8 @@ fn params(
     procedure: &Procedure<'_>,
     input: &Value,
     definitions: &Map<String, Value>,
-) -> Result<Vec<Value>, BindingsError> {
-    let not_object = || BindingsError::InputNotObject {
+) -> Result<Vec<Value>, OpenRpcError> {
+    let not_object = || OpenRpcError::InputNotObject {
         procedure: procedure.description.name.to_owned(),
         rust_type: procedure.description.input.map(|input| input.rust_name()).unwrap_or_default().to_owned(),
     };
