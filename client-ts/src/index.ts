@@ -5,4 +5,16 @@ export type { HttpClientOptions } from "./core.js";
 export type { WebSocketConstructor, WebSocketLike } from "./runtime.js";
 export { MAX_EARLY_NOTIFICATIONS } from "./socket.js";
 export { DEFAULT_MAX_BUFFERED } from "./subscription.js";
-export type { Client, Namespaces, SubscribeFn, SubscribeOptions, Subscription } from "./types.js";
+export type {
+  Client,
+  Connection,
+  ConnectionState,
+  EventsMissed,
+  EventsMissedData,
+  Namespaces,
+  ReconnectOptions,
+  SocketOptions,
+  SubscribeFn,
+  SubscribeOptions,
+  Subscription,
+} from "./types.js";

@@ -108,18 +108,37 @@ describe("subscriptions", () => {
     await server.waitFor(() => server.subs.length === 0);
   });
 
-  it("throws TRANSPORT when the socket drops", async () => {
-    const sub = client.todos.changes();
-    await sub.ready;
-    const pending = sub.next();
-    server.dropSockets();
-    const e = await rejection(pending);
-    assert.ok(client.todos.changes.isError(e) && e.code === "TRANSPORT");
-    assert.match(e.message, /closed/);
-    // The next subscription opens a fresh socket.
-    const again = client.todos.changes();
-    await again.ready;
-    await again.return();
+  it("throws TRANSPORT when the socket drops, with reconnect: false", async () => {
+    const once = createClient<Procedures>({ url: server.url, procedures, WebSocket, reconnect: false });
+    try {
+      const sub = once.todos.changes();
+      await sub.ready;
+      const pending = sub.next();
+      server.dropSockets();
+      const e = await rejection(pending);
+      assert.ok(once.todos.changes.isError(e) && e.code === "TRANSPORT");
+      assert.match(e.message, /closed/);
+      assert.equal(once.$connection.state, "closed");
+      // The next subscription opens a fresh socket.
+      const again = once.todos.changes();
+      await again.ready;
+      await again.return();
+    } finally {
+      once.close();
+    }
+  });
+
+  it("ends with the server's UNAVAILABLE when it drains, with reconnect: false", async () => {
+    const once = createClient<Procedures>({ url: server.url, procedures, WebSocket, reconnect: false });
+    try {
+      const sub = once.todos.changes();
+      await sub.ready;
+      await server.drain();
+      const e = await rejection(sub.next());
+      assert.ok(once.todos.changes.isError(e) && e.code === "UNAVAILABLE");
+    } finally {
+      once.close();
+    }
   });
 
   it("handles items that arrive before the subscribe reply", async () => {
