@@ -169,7 +169,8 @@ export class RpcSocket {
     for (const s of this.#subs) s.sink.end(transportError(s.method, reason));
     this.#subs.clear();
     // Every live connection is the current one or has calls in flight (see #retire).
-    for (const c of new Set([this.#conn, ...[...this.#pending.values()].map((p) => p.conn)])) if (c) this.#lost(c, reason);
+    if (this.#conn) this.#lost(this.#conn, reason);
+    for (const p of this.#pending.values()) this.#lost(p.conn, reason);
   }
 
   #setState(state: ConnectionState): void {
@@ -228,7 +229,7 @@ export class RpcSocket {
     const start = (): void => this.#wire(c, new Ctor(this.#url()));
     if (again) {
       const r = this.#opts.reconnect || {};
-      const delay = Math.random() * Math.min(r.maxDelayMs ?? 10_000, (r.baseDelayMs ?? 500) * 2 ** this.#attempt++);
+      const delay = Math.random() * Math.min(r.maxDelayMs ?? 10_000, 2 ** 30, (r.baseDelayMs ?? 500) * 2 ** this.#attempt++);
       c.timer = setTimeout(() => {
         try {
           start();
@@ -259,7 +260,7 @@ export class RpcSocket {
    */
   #keepAlive(c: Channel): void {
     const ms = this.#opts.keepAliveMs ?? 10_000; // the documented defaults are inline: bytes count
-    if (ms === false) return;
+    if (ms === false || !(ms > 0 && ms < 2 ** 31)) return; // past 2^31 - 1, timers fire at once
     c.timer = setTimeout(() => {
       if (!c.heard) return this.#lost(c, "keep-alive timeout");
       c.heard = false;
@@ -270,6 +271,7 @@ export class RpcSocket {
 
   /** Open: the credentials first, then what waited, then the subscriptions that lost their connection. */
   async #opened(c: Channel): Promise<void> {
+    c.heard = true; // the credentials get their own keep-alive interval
     let authorization: string | null | undefined;
     try {
       authorization = await this.#opts.authenticate?.();
@@ -277,9 +279,9 @@ export class RpcSocket {
       return this.#lost(c, `authenticate: ${text(e)}`);
     }
     if (c.dead) return;
-    const first = authorization == null ? [] : [frame(this.#nextId++, "rpc.authenticate", { authorization })];
+    if (authorization != null) c.out.unshift(frame(this.#nextId++, "rpc.authenticate", { authorization }));
     c.open = true;
-    for (const message of [...first, ...c.out.splice(0)]) this.#write(c, message);
+    for (const message of c.out.splice(0)) this.#write(c, message);
     if (c.dead) return;
     this.#setState("open");
     this.#attach();
@@ -326,7 +328,16 @@ export class RpcSocket {
   }
 
   /**
-   * The server drains `c` (it ended `s` or refused it with UNAVAILABLE): new work goes to a new
+   * Whether `error` (ending or refusing a subscription) says "the server is shutting down;
+   * resubscribe elsewhere": UNAVAILABLE with `retryAfterMs: 0` (docs/wire.md). Any other
+   * UNAVAILABLE (a dependency is down) ends the subscription as before.
+   */
+  #drains(error: AccordError | null): boolean {
+    return error?.code === "UNAVAILABLE" && (error.data as { retryAfterMs?: unknown }).retryAfterMs === 0 && this.#opts.reconnect !== false;
+  }
+
+  /**
+   * The server drains `c` (it ended `s` or refused it, see #drains): new work goes to a new
    * connection; `c` lives on until its calls in flight are answered.
    */
   #drained(c: Channel, s: LiveSubscription): void {
@@ -345,7 +356,9 @@ export class RpcSocket {
   #receive(c: Channel, data: unknown): void {
     if (c.dead) return;
     c.heard = true;
-    const parsed = parseJson(typeof data === "string" ? data : decode(data));
+    // Text frames are strings; a binary one is a Buffer with `ws` and Bun (String() decodes its
+    // UTF-8) and a Blob in browsers (not JSON: ignored; Accord servers send text).
+    const parsed = parseJson(String(data));
     if (!parsed) return; // not attributable to any call; their timeouts cover a broken server
     const messages: unknown[] = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
     for (const m of messages) if (!c.dead) this.#dispatch(c, classify(m));
@@ -369,8 +382,7 @@ export class RpcSocket {
     if (msg.kind === "missed") return s.sink.missed(fromWireError(msg.missed, s.method) as EventsMissed);
     c.subs.delete(key);
     const error = msg.error === null ? null : fromWireError(msg.error, s.method);
-    // A draining server ends its subscriptions with UNAVAILABLE: take them elsewhere.
-    if (error?.code === "UNAVAILABLE" && this.#opts.reconnect !== false) return this.#drained(c, s);
+    if (this.#drains(error)) return this.#drained(c, s);
     this.#subs.delete(s);
     s.sink.end(error);
   }
@@ -397,13 +409,9 @@ export class RpcSocket {
       return;
     }
     if (!outcome.ok) {
-      const { error } = outcome;
-      // Refused by a draining server (`retryAfterMs: 0`): ask the next connection.
-      if (error.code === "UNAVAILABLE" && (error.data as { retryAfterMs?: unknown }).retryAfterMs === 0 && this.#opts.reconnect !== false) {
-        return this.#drained(c, s);
-      }
+      if (this.#drains(outcome.error)) return this.#drained(c, s);
       this.#subs.delete(s);
-      return s.sink.end(error);
+      return s.sink.end(outcome.error);
     }
     if (!valid) {
       this.#subs.delete(s);
@@ -425,8 +433,4 @@ export class RpcSocket {
     c.early = c.early.filter((m) => !mine(m));
     for (const m of early) if (c.subs.get(key) === s) this.#dispatch(c, m);
   }
-}
-
-function decode(data: unknown): string {
-  return data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? new TextDecoder().decode(data) : "";
 }

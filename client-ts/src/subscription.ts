@@ -35,7 +35,7 @@ export function openSubscription<T>(
   /** Settles once the server side is gone: unsubscribe acknowledged, stream ended, or socket lost. */
   let unsubscribed: Promise<void> = Promise.resolve();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let settleReady: { resolve(id: string): void; reject(e: unknown): void } | undefined;
+  let settleReady!: { resolve(id: string): void; reject(e: unknown): void };
   const ready = new Promise<string>((resolve, reject) => (settleReady = { resolve, reject }));
   ready.catch(() => undefined); // `ready` is optional to observe; the iterator reports failures
 
@@ -52,7 +52,7 @@ export function openSubscription<T>(
     signal?.removeEventListener("abort", onAbort);
     if (dropBuffered) queue.length = 0;
     if (stopServer && live) unsubscribed = socket.unsubscribe(live);
-    if (!accepted) settleReady?.reject(error ?? transportError(method, "subscription ended before it was accepted"));
+    if (!accepted) settleReady.reject(error ?? transportError(method, "subscription ended before it was accepted"));
     if (error !== undefined) failure = { error };
     // Waiters only exist while the buffer is empty, so they get the end directly.
     for (const w of waiters.splice(0)) {
@@ -97,7 +97,7 @@ export function openSubscription<T>(
           accepted(id: RpcId): void {
             accepted = true;
             clearTimeout(timer);
-            settleReady?.resolve(String(id));
+            settleReady.resolve(String(id));
           },
           item: push as (value: unknown) => void,
           missed: push,

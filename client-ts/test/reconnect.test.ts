@@ -346,6 +346,23 @@ describe("graceful drain", () => {
   });
 });
 
+describe("not a drain", () => {
+  it("an UNAVAILABLE end without retryAfterMs: 0 (a dependency is down) ends the stream, the socket stays", async () => {
+    const { client } = connect();
+    const sub = client.todos.changes();
+    const other = client.todos.changes();
+    await Promise.all([sub.ready, other.ready]);
+    server.subs[0]?.end({ code: -32051, message: "database down", data: { code: "UNAVAILABLE", retryAfterMs: 500 } });
+    const e = await rejection(sub.next());
+    assert.ok(client.todos.changes.isError(e) && e.code === "UNAVAILABLE");
+    assert.equal(e.data.retryAfterMs, 500);
+    server.publish(created(1));
+    assert.deepEqual(await take(other, 1), [created(1)]);
+    assert.equal(server.upgrades.length, 1, "no reconnect");
+    assert.equal(subscribes().length, 2, "no resubscribe");
+  });
+});
+
 describe("dead sockets", () => {
   it("are found within two keep-alive intervals; calls in flight fail with TRANSPORT, and retries go to the new socket", async () => {
     const keepAliveMs = 200;
@@ -378,6 +395,13 @@ describe("dead sockets", () => {
     assert.ok(server.wsMessages.filter((m) => m["method"] === "rpc.ping").length >= 5);
     assert.deepEqual(states, ["connecting", "open"]);
     assert.equal(server.upgrades.length, 1);
+  });
+
+  it("keepAliveMs: false sends no pings", async () => {
+    const { client } = connect({ keepAliveMs: false });
+    await client.todos.changes().ready;
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(server.wsMessages.filter((m) => m["method"] === "rpc.ping").length, 0);
   });
 
   it("a handshake that never completes is given up after two intervals too", async () => {

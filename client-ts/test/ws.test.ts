@@ -141,6 +141,14 @@ describe("subscriptions", () => {
     }
   });
 
+  it("reads a binary frame holding UTF-8 JSON (a Buffer with ws)", async () => {
+    const sub = client.todos.changes();
+    const id = await sub.ready;
+    const item = { jsonrpc: "2.0", method: "todos.changes", params: { subscription: id, result: { kind: "deleted", id: 7 } } };
+    server.subs[0]?.socket.send(Buffer.from(JSON.stringify(item)), { binary: true });
+    assert.deepEqual((await sub.next()).value, { kind: "deleted", id: 7 });
+  });
+
   it("handles items that arrive before the subscribe reply", async () => {
     server.itemsBeforeAccept = [created(1), created(2)];
     const sub = client.todos.changes();
