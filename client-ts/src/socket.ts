@@ -4,7 +4,9 @@
 // go first on every connection (`rpc.authenticate`), and every live subscription is subscribed
 // again with its last event id (`meta.lastEventId`), so the caller's loop never notices.
 import { AccordError, fromWireError, transportError } from "./errors.js";
+import type { Operation } from "./link.js";
 import { classify, isId, parseJson, settle, type Incoming, type RpcId, type Settled } from "./protocol.js";
+import { isRetryable } from "./retry.js";
 import type { WebSocketConstructor, WebSocketLike } from "./runtime.js";
 import type { ConnectionState, EventsMissed, SocketOptions } from "./types.js";
 
@@ -32,6 +34,8 @@ export interface LiveSubscription {
   id?: string | undefined;
   /** Accepted once already: the next acceptance is a resubscribe. */
   acked?: boolean;
+  /** Resubscribes refused in a row: the backoff's exponent. */
+  tries: number;
   /** Set by unsubscribe() while its subscribe is in flight: runs once the server side is gone. */
   gone?: (() => void) | undefined;
 }
@@ -72,7 +76,6 @@ export const MAX_EARLY_NOTIFICATIONS = 256;
 
 const frame = (id: RpcId, method: string, params?: unknown, meta?: object): string =>
   JSON.stringify({ jsonrpc: "2.0", id, method, params, meta });
-const text = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Calls `fn`; an exception it throws is reported on its own, without breaking the socket's bookkeeping. */
 export function emit<A>(fn: (arg: A) => unknown, arg: A): void {
@@ -141,16 +144,9 @@ export class RpcSocket {
 
   /** Subscribes; the outcome arrives through `sink`, and the subscription lives on across connections. */
   subscribe(method: string, params: unknown, sink: SubscriptionSink, last: string | undefined): LiveSubscription {
-    const sub: LiveSubscription = { method, params, sink, last };
+    const sub: LiveSubscription = { method, params, sink, last, tries: 0 };
     const c = this.#use(method, (error) => sink.end(error));
-    if (!c) return sub;
-    this.#subs.add(sub);
-    try {
-      this.#subscribe(c, sub);
-    } catch (e) {
-      this.#subs.delete(sub); // the input cannot be encoded: nothing went out
-      throw e;
-    }
+    if (c) this.#subscribe(c, sub);
     return sub;
   }
 
@@ -184,7 +180,7 @@ export class RpcSocket {
     try {
       return this.#conn ?? this.#connect(false);
     } catch (e) {
-      fail(transportError(method, text(e), { cause: e }));
+      fail(transportError(method, String(e), { cause: e }));
       return undefined;
     }
   }
@@ -199,13 +195,15 @@ export class RpcSocket {
     try {
       c.ws?.send(message);
     } catch (e) {
-      this.#lost(c, `WebSocket error ${text(e)}`);
+      this.#lost(c, `WebSocket error ${String(e)}`);
     }
   }
 
+  /** Sends (or queues) `sub`'s subscribe on `c`; throws, having changed nothing, when its input cannot be encoded. */
   #subscribe(c: Channel, sub: LiveSubscription): void {
     const id = this.#nextId++;
     const message = frame(id, sub.method, sub.params, sub.last === undefined ? undefined : { lastEventId: sub.last });
+    this.#subs.add(sub);
     sub.conn = c;
     sub.id = undefined;
     this.#send(c, id, message, { method: sub.method, conn: c, sub });
@@ -228,19 +226,24 @@ export class RpcSocket {
     const c: Channel = { out: [], subs: new Map(), early: [] };
     const start = (): void => this.#wire(c, new Ctor(this.#url()));
     if (again) {
-      const r = this.#opts.reconnect || {};
-      const delay = Math.random() * Math.min(r.maxDelayMs ?? 10_000, 2 ** 30, (r.baseDelayMs ?? 500) * 2 ** this.#attempt++);
+      const delay = this.#backoff(this.#attempt++);
       c.timer = setTimeout(() => {
         try {
           start();
         } catch (e) {
-          this.#lost(c, text(e));
+          this.#lost(c, String(e));
         }
       }, delay);
     } else start();
     this.#conn = c;
     this.#setState(again ? "reconnecting" : "connecting");
     return c;
+  }
+
+  /** Exponential backoff with full jitter: a random delay below `min(maxDelayMs, baseDelayMs × 2^attempt)`. */
+  #backoff(attempt: number): number {
+    const r = this.#opts.reconnect || {};
+    return Math.random() * Math.min(r.maxDelayMs ?? 5000, 2 ** 30, (r.baseDelayMs ?? 100) * 2 ** attempt);
   }
 
   #wire(c: Channel, ws: WebSocketLike): void {
@@ -259,8 +262,9 @@ export class RpcSocket {
    * silent one is found within two intervals, a hung handshake too); otherwise it is pinged.
    */
   #keepAlive(c: Channel): void {
-    const ms = this.#opts.keepAliveMs ?? 10_000; // the documented defaults are inline: bytes count
-    if (ms === false || !(ms > 0 && ms < 2 ** 31)) return; // past 2^31 - 1, timers fire at once
+    // `false` or out of range (past 2^31 - 1 ms timers fire at once): none. Defaults are inline: bytes count.
+    const ms = (this.#opts.keepAliveMs ?? 15_000) as number;
+    if (!(ms > 0 && ms < 2 ** 31)) return;
     c.timer = setTimeout(() => {
       if (!c.heard) return this.#lost(c, "keep-alive timeout");
       c.heard = false;
@@ -276,7 +280,7 @@ export class RpcSocket {
     try {
       authorization = await this.#opts.authenticate?.();
     } catch (e) {
-      return this.#lost(c, `authenticate: ${text(e)}`);
+      return this.#lost(c, `authenticate: ${String(e)}`);
     }
     if (c.dead) return;
     if (authorization != null) c.out.unshift(frame(this.#nextId++, "rpc.authenticate", { authorization }));
@@ -328,22 +332,27 @@ export class RpcSocket {
   }
 
   /**
-   * Whether `error` (ending or refusing a subscription) says "the server is shutting down;
-   * resubscribe elsewhere": UNAVAILABLE with `retryAfterMs: 0` (docs/wire.md). Any other
-   * UNAVAILABLE (a dependency is down) ends the subscription as before.
+   * Whether a subscription that ended, or was refused, with `error` is subscribed again rather
+   * than ended (unless `reconnect: false`):
+   * - UNAVAILABLE with `retryAfterMs: 0` is a draining server ("resubscribe elsewhere",
+   *   docs/wire.md): new work goes to a new connection; `c` lives on until its calls in flight
+   *   are answered;
+   * - another "try again" error (UNAVAILABLE, OVERLOADED, RATE_LIMITED) of a subscription
+   *   accepted before (a stream cut short, a resubscribe refused): again after the server's
+   *   `retryAfterMs`, else a backoff. A first subscribe refused so is the caller's to handle.
    */
-  #drains(error: AccordError | null): boolean {
-    return error?.code === "UNAVAILABLE" && (error.data as { retryAfterMs?: unknown }).retryAfterMs === 0 && this.#opts.reconnect !== false;
-  }
-
-  /**
-   * The server drains `c` (it ended `s` or refused it, see #drains): new work goes to a new
-   * connection; `c` lives on until its calls in flight are answered.
-   */
-  #drained(c: Channel, s: LiveSubscription): void {
+  #again(c: Channel, s: LiveSubscription, error: AccordError | null): boolean {
+    const after = (error?.data as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+    const drain = error?.code === "UNAVAILABLE" && after === 0;
+    if (this.#opts.reconnect === false || !(drain || (s.acked && isRetryable(error, { idempotent: true } as Operation)))) return false;
     s.conn = undefined;
+    if (!drain) {
+      setTimeout(() => this.#attach(), typeof after === "number" ? Math.min(after, 2 ** 30) : this.#backoff(s.tries++));
+      return true;
+    }
     if (c === this.#conn) this.#conn = undefined;
     this.#retire(c);
+    return true;
   }
 
   /** Closes a draining connection once nothing is in flight on it; resubscribes what it carried. */
@@ -382,7 +391,7 @@ export class RpcSocket {
     if (msg.kind === "missed") return s.sink.missed(fromWireError(msg.missed, s.method) as EventsMissed);
     c.subs.delete(key);
     const error = msg.error === null ? null : fromWireError(msg.error, s.method);
-    if (this.#drains(error)) return this.#drained(c, s);
+    if (this.#again(c, s, error)) return;
     this.#subs.delete(s);
     s.sink.end(error);
   }
@@ -409,23 +418,24 @@ export class RpcSocket {
       return;
     }
     if (!outcome.ok) {
-      if (this.#drains(outcome.error)) return this.#drained(c, s);
+      if (this.#again(c, s, outcome.error)) return;
       this.#subs.delete(s);
       return s.sink.end(outcome.error);
     }
     if (!valid) {
       this.#subs.delete(s);
-      return s.sink.end(transportError(s.method, "subscription id is neither a string nor a number"));
+      return s.sink.end(transportError(s.method, "bad subscription id"));
     }
     const key = String(value);
     c.subs.set(key, s);
     s.id = key;
+    s.tries = 0;
     const again = s.acked;
     s.acked = true;
     s.sink.accepted(value);
     if (again && s.last === undefined) {
       // Nothing to resume from (no event id seen): whatever happened in between is unknown.
-      const data = { code: "EVENTS_MISSED", reason: "no-event-id" } as const;
+      const data = { code: "EVENTS_MISSED", reason: "unknown" } as const;
       s.sink.missed(new AccordError({ message: "no event id to resume from", rpcCode: -32052, data, method: s.method }));
     }
     const mine = (m: StreamMessage): boolean => String(m.subscription) === key;

@@ -91,11 +91,11 @@ export interface EventsMissedData {
   code: "EVENTS_MISSED";
   /**
    * `"expired"`: the id is older than the server keeps events; `"unknown"`: the server does not
-   * know it (restarted, another stream); `"no-event-id"` (client side): there was no id to
-   * resume from (the procedure is not tracked, or no item had arrived yet).
+   * know it (restarted with an in-process backend, another stream), or there was no id to
+   * resume from (the procedure is not tracked, or no item had arrived yet: no `lastEventId`).
    */
-  reason: "expired" | "unknown" | "no-event-id" | (string & {});
-  /** The id the client resumed from (absent for `"no-event-id"`). */
+  reason: "expired" | "unknown";
+  /** The id the client resumed after; absent when it had none. */
   lastEventId?: string;
 }
 
@@ -112,15 +112,15 @@ export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 
 /** Backoff between reconnection attempts: a random delay below `min(maxDelayMs, baseDelayMs × 2^attempt)`. */
 export interface ReconnectOptions {
-  /** Bound of the first delay, doubling per failed attempt. Default 500 ms. */
+  /** Bound of the first delay, doubling per failed attempt. Default 100 ms. */
   baseDelayMs?: number | undefined;
-  /** Largest delay. Default 10000 ms. */
+  /** Largest delay. Default 5000 ms. */
   maxDelayMs?: number | undefined;
 }
 
 /** The WebSocket options of `@accord/client` (see the README). */
 export interface SocketOptions {
-  /** Interval of `rpc.ping` keep-alives; a socket silent for two intervals is replaced. Default 10000; `false` disables. */
+  /** Interval of `rpc.ping` keep-alives; a socket silent for two intervals is replaced. Default 15000; `false` disables. */
   keepAliveMs?: number | false | undefined;
   /** Reconnection backoff; `false`: no reconnecting (subscriptions end with TRANSPORT when their socket does). */
   reconnect?: ReconnectOptions | false | undefined;

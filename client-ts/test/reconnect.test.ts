@@ -15,6 +15,7 @@ before(async () => (server = await startServer()));
 after(() => server.close());
 beforeEach(() => {
   server.dropSockets();
+  server.failures = {};
   server.wsMessages = [];
   server.upgrades = [];
   server.refuseUpgrades = false;
@@ -267,9 +268,10 @@ describe("EVENTS_MISSED", () => {
     await done;
   });
 
-  it("is signalled (client side, no-event-id) when a resubscribed stream had no event id yet", async () => {
+  it("is signalled by the client (unknown, no lastEventId) when a resubscribed stream had no event id yet", async () => {
     const { client } = connect();
-    const sub = client.todos.changes();
+    const gaps: EventsMissed[] = [];
+    const sub = client.todos.changes(undefined, { onEventsMissed: (gap) => gaps.push(gap) });
     const log: Array<TodoEvent | string> = [];
     const done = record(sub, log);
     await sub.ready;
@@ -277,7 +279,9 @@ describe("EVENTS_MISSED", () => {
     await server.waitFor(() => server.subs.length === 1);
     server.publish(created(1));
     await server.waitFor(() => log.length === 2);
-    assert.deepEqual(log, ["missed:no-event-id", created(1)]);
+    assert.deepEqual(log, ["missed:unknown", created(1)]);
+    assert.deepEqual(gaps[0]?.data, { code: "EVENTS_MISSED", reason: "unknown" });
+    assert.equal(gaps[0]?.rpcCode, -32052);
     assert.equal(subscribes()[1]?.["meta"], undefined);
     server.subs[0]?.end(null);
     await done;
@@ -346,20 +350,47 @@ describe("graceful drain", () => {
   });
 });
 
-describe("not a drain", () => {
-  it("an UNAVAILABLE end without retryAfterMs: 0 (a dependency is down) ends the stream, the socket stays", async () => {
+describe("try-again ends", () => {
+  it("a live stream cut short by a try-again error (not a drain) is resubscribed on the same socket after retryAfterMs", async () => {
     const { client } = connect();
     const sub = client.todos.changes();
     const other = client.todos.changes();
     await Promise.all([sub.ready, other.ready]);
-    server.subs[0]?.end({ code: -32051, message: "database down", data: { code: "UNAVAILABLE", retryAfterMs: 500 } });
-    const e = await rejection(sub.next());
-    assert.ok(client.todos.changes.isError(e) && e.code === "UNAVAILABLE");
-    assert.equal(e.data.retryAfterMs, 500);
-    server.publish(created(1));
+    const first = server.publish(created(1));
+    assert.deepEqual(await take(sub, 1), [created(1)]);
     assert.deepEqual(await take(other, 1), [created(1)]);
-    assert.equal(server.upgrades.length, 1, "no reconnect");
-    assert.equal(subscribes().length, 2, "no resubscribe");
+    const cut = server.subs[0];
+    server.subs = server.subs.filter((s) => s !== cut);
+    cut?.end({ code: -32050, message: "shedding load", data: { code: "OVERLOADED", retryAfterMs: 50 } });
+    server.publish(created(2)); // only `other` gets it live; `sub` gets it replayed
+    await server.waitFor(() => server.subs.length === 2);
+    server.publish(created(3));
+    assert.deepEqual(await take(sub, 2), [created(2), created(3)]);
+    assert.deepEqual(await take(other, 2), [created(2), created(3)]);
+    assert.equal(server.upgrades.length, 1, "the socket stayed");
+    assert.deepEqual(subscribes()[2]?.["meta"], { lastEventId: first });
+  });
+
+  it("a resubscribe refused with a try-again error is tried again", async () => {
+    const { client } = connect();
+    const sub = client.todos.changes();
+    await sub.ready;
+    server.publish(created(1));
+    assert.deepEqual(await take(sub, 1), [created(1)]);
+    server.failures["todos.changes"] = 3;
+    server.dropSockets();
+    await server.waitFor(() => server.subs.length === 1);
+    assert.equal(subscribes().length, 5, "the first subscribe, three refusals, the one accepted");
+    server.publish(created(2));
+    assert.deepEqual(await take(sub, 1), [created(2)]);
+  });
+
+  it("a first subscribe refused so is the caller's to handle", async () => {
+    const { client } = connect();
+    server.failures["todos.changes"] = 1;
+    const e = await rejection(client.todos.changes().next());
+    assert.ok(client.todos.changes.isError(e) && e.code === "UNAVAILABLE");
+    assert.equal(subscribes().length, 1);
   });
 });
 

@@ -274,6 +274,10 @@ export async function startServer(): Promise<TestServer> {
       }
       if (server.authRequired && !conn.subject) return reply(framework(-32041, "unauthenticated", { code: "UNAUTHENTICATED" }));
       if (method === "todos.changes" && server.refuseSubscribe) return reply(err(1000, "refused", server.refuseSubscribe));
+      if (method === "todos.changes" && (server.failures[method] ?? 0) > 0) {
+        server.failures[method] = (server.failures[method] ?? 0) - 1;
+        return reply(framework(-32051, "down for now", { code: "UNAVAILABLE", retryAfterMs: 5 }));
+      }
       if (method === "todos.changes") {
         const subId = `sub-${nextSub++}`;
         const lastEventId = meta !== null && typeof meta === "object" && !Array.isArray(meta) && typeof meta["lastEventId"] === "string" ? meta["lastEventId"] : undefined;
