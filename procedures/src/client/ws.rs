@@ -31,7 +31,7 @@ use crate::{Cx, Method, RpcError, Transport, TransportStream};
 /// rather than letting memory grow.
 const SUBSCRIPTION_BUFFER: usize = 1024;
 
-type Items = mpsc::Sender<Result<Box<RawValue>, RpcError>>;
+type Items = mpsc::Sender<Result<crate::Item, RpcError>>;
 type Answer<T> = oneshot::Sender<Result<T, RpcError>>;
 
 /// Every kind of call over one WebSocket connection.
@@ -176,12 +176,12 @@ impl Transport for WsTransport {
 
 /// A subscription's items; dropping it unsubscribes.
 struct Subscription {
-    received: mpsc::Receiver<Result<Box<RawValue>, RpcError>>,
+    received: mpsc::Receiver<Result<crate::Item, RpcError>>,
     unsubscribe: Option<(mpsc::UnboundedSender<Command>, u64)>,
 }
 
 impl futures_core::Stream for Subscription {
-    type Item = Result<Box<RawValue>, RpcError>;
+    type Item = Result<crate::Item, RpcError>;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.received.poll_recv(cx)
     }
@@ -321,7 +321,7 @@ impl Connection {
         let Some(items) = self.subscriptions.get(&key) else { return };
         match (notification.result, notification.error) {
             (Some(item), None) => {
-                if items.try_send(Ok(item.to_owned())).is_err() {
+                if items.try_send(Ok(crate::Item::untracked(item.to_owned()))).is_err() {
                     // Full (the subscriber is too far behind) or gone: end it with a reason.
                     if let Some(items) = self.subscriptions.remove(&key) {
                         let _ = items.try_send(Err(RpcError::transport("the subscriber fell too far behind")));
