@@ -52,6 +52,7 @@ mod server;
 mod service;
 mod shutdown;
 mod static_files;
+pub mod topics;
 mod websocket;
 
 pub use access_log::AccessLog;
@@ -67,3 +68,4 @@ pub use rate_limit::{CallerKey, OnBackendError, RateLimit, RateLimitBackend, Red
 pub use request_id::REQUEST_ID_HEADER;
 pub use server::{DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, RunningServer, ServeError, Server, ServerBuilder};
 pub use service::{RPC_PATH, TIMEOUT_HEADER};
+pub use topics::{Retention, Topic, TopicError, Topics};

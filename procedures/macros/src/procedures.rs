@@ -296,7 +296,7 @@ fn stream_item(output: &Type) -> syn::Result<Type> {
 fn tracked_value(item: &Type) -> syn::Result<Option<Type>> {
     const MESSAGE: &str = "a tracked subscription's item is `accord::Tracked<Item>`, with one type argument";
     let Type::Path(path) = item else { return Ok(None) };
-    if !path.path.segments.last().is_some_and(|segment| segment.ident == "Tracked") {
+    if path.path.segments.last().is_none_or(|segment| segment.ident != "Tracked") {
         return Ok(None);
     }
     match last_segment_args(item, "Tracked").as_deref() {
