@@ -44,7 +44,7 @@
 //!
 //! impl Prices for Shop {
 //!     async fn set(&self, _: &Cx, input: Price) -> Result<(), PriceError> {
-//!         self.prices.publish(input).await?;
+//!         self.prices.publish(input).await.map_err(RpcError::from)?; // UNAVAILABLE if Redis is down
 //!         Ok(())
 //!     }
 //!     async fn changes(&self, cx: &Cx) -> Result<Stream<Tracked<Price>, PriceError>, PriceError> {
