@@ -3,15 +3,15 @@
 //! history, so that ids from a stream that was lost (a flushed or restarted Redis without
 //! persistence) are recognised instead of misread.
 //!
-//! - **Publish**: one script appends (`XADD ... MAXLEN <max events>`), trims by age
-//!   (`XTRIM MINID <now - max age>`, with Redis's clock) and answers the generation and id.
+//! - **Publish**: one script appends (`XADD`), trims to the retention (count, and age by Redis's clock),
+//!   records the last id it dropped and answers the generation and id.
 //! - **Follow**: one reader task per topic per instance (`XREAD BLOCK` on its own connection)
 //!   fills the topic's local [`Log`]; every local subscriber reads from that log, so a thousand
 //!   subscribers cost one Redis reader, not a thousand.
 //! - **Replay**: a subscriber whose position is older than the local log asks Redis
 //!   (`XRANGE (<after> + COUNT n`, one script that also answers the generation, the last id and
-//!   `max-deleted-entry-id`, so "trimmed since" is told apart from "nothing since"). Needs
-//!   Redis ≥ 7.0.
+//!   the last id trimmed, so "dropped since" is told apart from "nothing since"). Needs
+//!   Redis ≥ 6.2 (exclusive ranges).
 //!
 //! When Redis cannot be reached, publishing fails with `UNAVAILABLE`, open subscriptions end
 //! with `UNAVAILABLE` and new ones are refused the same way; the reader retries with backoff
@@ -31,44 +31,72 @@ use tokio_util::sync::CancellationToken;
 use super::log::{Log, Offset};
 use super::{Retention, TopicError};
 
-/// KEYS: stream, generation. ARGV: payload ('' for a gap), max events, max age (ms), a new
-/// generation in case there is none. Returns {generation, id}.
+/// KEYS: stream, generation, trimmed. ARGV: payload ('' for a gap), max events, max age (ms),
+/// a new generation in case there is none. Returns {generation, id}.
+///
+/// Trims by hand rather than with `XADD MAXLEN`/`XTRIM MINID` alone, to record the last id
+/// dropped (`trimmed`): Redis's own `max-deleted-entry-id` counts `XDEL`s, not trimming, and
+/// "was anything after X dropped?" is what a resume must answer.
 const PUBLISH: &str = r"
 local generation = redis.call('GET', KEYS[2])
 if not generation then
   generation = ARGV[4]
   redis.call('SET', KEYS[2], generation)
 end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'v', ARGV[1])
+local id = redis.call('XADD', KEYS[1], '*', 'v', ARGV[1])
+local function parts(entry)
+  local ms, seq = string.match(entry, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq), ms
+end
+local cut = nil
+local excess = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[2])
+if excess > 0 then
+  local old = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', excess)
+  cut = old[#old][1]
+end
 local t = redis.call('TIME')
 local oldest = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[3])
 if oldest > 0 then
-  redis.call('XTRIM', KEYS[1], 'MINID', string.format('%d', oldest))
+  local aged = redis.call('XREVRANGE', KEYS[1], '(' .. string.format('%d', oldest) .. '-0', '-', 'COUNT', 1)
+  if #aged > 0 then
+    if cut == nil then
+      cut = aged[1][1]
+    else
+      local ams, aseq = parts(aged[1][1])
+      local cms, cseq = parts(cut)
+      if ams > cms or (ams == cms and aseq > cseq) then cut = aged[1][1] end
+    end
+  end
+end
+if cut then
+  redis.call('SET', KEYS[3], cut)
+  local _, seq, ms = parts(cut)
+  redis.call('XTRIM', KEYS[1], 'MINID', ms .. '-' .. string.format('%d', seq + 1))
 end
 return {generation, id}
 ";
 
-/// KEYS: stream, generation. ARGV: after (an id), count (0: none), a new generation in case
-/// there is none. Returns {generation, last id, max deleted id, entries after `after`}.
+/// KEYS: stream, generation, trimmed. ARGV: after (an id), count (0: none), a new generation in
+/// case there is none. Returns {generation, last id, last trimmed id, entries after `after`}.
 const REPLAY: &str = r"
 local generation = redis.call('GET', KEYS[2])
 if not generation then
   generation = ARGV[3]
   redis.call('SET', KEYS[2], generation)
 end
-local last, deleted = '0-0', '0-0'
+local last = '0-0'
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local info = redis.call('XINFO', 'STREAM', KEYS[1])
   for i = 1, #info, 2 do
     if info[i] == 'last-generated-id' then last = info[i + 1] end
-    if info[i] == 'max-deleted-entry-id' then deleted = info[i + 1] end
   end
 end
+local trimmed = redis.call('GET', KEYS[3]) or '0-0'
 local entries = {}
 if tonumber(ARGV[2]) > 0 then
   entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
 end
-return {generation, last, deleted, entries}
+return {generation, last, trimmed, entries}
 ";
 
 /// How long the reader blocks in one `XREAD`.
@@ -108,6 +136,7 @@ impl Connection {
         Store {
             stream: format!("{}{{{topic}}}", self.prefix),
             generation: format!("{}{{{topic}}}:generation", self.prefix),
+            trimmed: format!("{}{{{topic}}}:trimmed", self.prefix),
             connection: self.clone(),
             lost: AtomicBool::new(false),
             publish: Script::new(PUBLISH),
@@ -120,6 +149,8 @@ impl Connection {
 pub(super) struct Store {
     stream: String,
     generation: String,
+    /// The last id dropped by retention.
+    trimmed: String,
     connection: Connection,
     /// A publication failed: the next one that can reach Redis first records a gap.
     lost: AtomicBool,
@@ -131,25 +162,32 @@ pub(super) struct Store {
 pub(super) struct Replay {
     pub generation: String,
     pub last: Offset,
-    pub max_deleted: Offset,
+    /// The last event retention dropped: every event up to it is gone.
+    pub trimmed: Offset,
     pub entries: Vec<(Offset, String)>,
 }
 
 impl Store {
     /// Appends `payload` ("" for a gap); the generation and the event's offset.
     pub async fn publish(&self, payload: &str, retention: &Retention) -> Result<(String, Offset), TopicError> {
+        self.record_gap(retention).await?;
+        self.append(payload, retention).await.inspect_err(|_| self.lost.store(true, Ordering::Release))
+    }
+
+    /// Appends the gap a failed publication left, if any.
+    async fn record_gap(&self, retention: &Retention) -> Result<(), TopicError> {
         if self.lost.swap(false, Ordering::AcqRel)
             && let Err(error) = self.append("", retention).await
         {
             self.lost.store(true, Ordering::Release);
             return Err(error);
         }
-        self.append(payload, retention).await.inspect_err(|_| self.lost.store(true, Ordering::Release))
+        Ok(())
     }
 
     async fn append(&self, payload: &str, retention: &Retention) -> Result<(String, Offset), TopicError> {
         let mut invocation = self.publish.key(&self.stream);
-        invocation.key(&self.generation);
+        invocation.key(&self.generation).key(&self.trimmed);
         let max_age_ms = u64::try_from(retention.max_age.as_millis()).unwrap_or(u64::MAX);
         invocation.arg(payload).arg(retention.max_events.max(1)).arg(max_age_ms).arg(new_generation());
         let mut conn = self.connection.manager.clone();
@@ -171,14 +209,14 @@ impl Store {
         count: usize,
     ) -> Result<Replay, TopicError> {
         let mut invocation = self.replay.key(&self.stream);
-        invocation.key(&self.generation).arg(after.to_string()).arg(count).arg(new_generation());
-        let (generation, last, deleted, entries): (String, String, String, Vec<RawEntry>) =
+        invocation.key(&self.generation).key(&self.trimmed).arg(after.to_string()).arg(count).arg(new_generation());
+        let (generation, last, trimmed, entries): (String, String, String, Vec<RawEntry>) =
             self.bounded(invocation.invoke_async(conn)).await?;
         let offset = |id: &str| Offset::parse(id).unwrap_or_default();
         Ok(Replay {
             generation,
             last: offset(&last),
-            max_deleted: offset(&deleted),
+            trimmed: offset(&trimmed),
             entries: entries.into_iter().filter_map(payload).collect(),
         })
     }
@@ -280,14 +318,12 @@ async fn read<T: DeserializeOwned + Clone>(
     };
     // Another history, or events after our copy were trimmed while we were away: start over
     // from Redis's position (subscribers further back replay from Redis and learn what is gone).
-    if *epoch != now.generation || now.max_deleted > head || now.last < head {
+    if *epoch != now.generation || now.trimmed > head || now.last < head {
         log.reset(now.generation.as_str().into(), now.last);
     }
     log.set_up(true);
     tracing::info!(topic, "following the topic's Redis stream");
-    if store.lost.load(Ordering::Acquire) {
-        store.publish("", retention).await.ok();
-    }
+    store.record_gap(retention).await.ok();
     loop {
         let after = log.state().head;
         let reply: Option<Vec<(String, Vec<RawEntry>)>> = ::redis::cmd("XREAD")

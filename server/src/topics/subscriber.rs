@@ -86,8 +86,8 @@ impl<T: Clone + Send + Sync + serde::de::DeserializeOwned + 'static> Subscriber<
         if *replay.generation != *self.epoch || offset > replay.last {
             self.cursor = head;
             self.missed(asked, MissedReason::Unknown);
-        } else if replay.max_deleted > offset {
-            self.cursor = replay.max_deleted;
+        } else if replay.trimmed > offset {
+            self.cursor = replay.trimmed;
             self.missed(asked, MissedReason::Expired);
         }
         Ok(())
@@ -158,9 +158,9 @@ impl<T: Clone + Send + Sync + serde::de::DeserializeOwned + 'static> Subscriber<
         if *replay.generation != *self.epoch {
             return Err(TopicError::Unavailable("the topic's Redis stream was replaced".into()));
         }
-        if replay.max_deleted > self.cursor {
+        if replay.trimmed > self.cursor {
             self.missed(Some(last.as_str()), MissedReason::Expired);
-            self.cursor = replay.max_deleted;
+            self.cursor = replay.trimmed;
             return Ok(());
         }
         if replay.entries.is_empty() {
