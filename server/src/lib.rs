@@ -6,6 +6,9 @@
 //! metrics and access log. Beside `/rpc` the same port serves `/healthz`, `/readyz` and
 //! `/metrics`. See the README for defaults and how to configure or replace each part.
 //!
+//! Live data: [`topics`] is a publish/subscribe facility (in process, or Redis Streams shared by
+//! every instance) whose subscriptions resume after a reconnect, on any instance.
+//!
 //! ```no_run
 //! # use accord::{Cx, RpcError};
 //! # #[accord::wire] pub struct Ping { pub n: u32 }
