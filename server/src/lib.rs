@@ -36,6 +36,7 @@
 
 mod access_log;
 mod auth;
+mod blocking;
 mod body;
 mod caller;
 mod client_address;
@@ -60,6 +61,7 @@ mod websocket;
 
 pub use access_log::AccessLog;
 pub use auth::Authenticator;
+pub use blocking::{BlockingError, BlockingPool, BlockingPoolBuilder};
 pub use client_address::ClientAddress;
 pub use config::{Limits, Policy};
 #[doc(hidden)]

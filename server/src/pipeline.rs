@@ -222,11 +222,18 @@ impl Pipeline {
         let rules = [(procedure.rate_limit, procedure.name), (self.global_rate_limit, GLOBAL_RULE)];
         for (key, rule) in rules.iter().filter_map(|(key, rule)| Some((key.as_ref()?, *rule))) {
             let caller_key = key.of(&caller.address_key, identity);
-            if let Decision::Deny { retry_after } = limiter.check(rule, &caller_key).await {
-                procedure.metrics.rate_limited.increment(1);
-                let retry_after_ms = millis(retry_after).max(1);
-                let data = RateLimitedData { retry_after_ms };
-                return Err(RpcError::from_data(FrameworkCode::RateLimited, "too many calls; retry later", data));
+            match limiter.check(rule, &caller_key).await {
+                Decision::Allow => {}
+                Decision::Deny { retry_after } => {
+                    procedure.metrics.rate_limited.increment(1);
+                    let data = RateLimitedData { retry_after_ms: millis(retry_after).max(1) };
+                    return Err(RpcError::from_data(FrameworkCode::RateLimited, "too many calls; retry later", data));
+                }
+                Decision::Unavailable { retry_after } => {
+                    let hint = RetryHintData { retry_after_ms: Some(millis(retry_after)), limit: None };
+                    let message = "rate limits cannot be checked right now; retry shortly";
+                    return Err(RpcError::from_data(FrameworkCode::Unavailable, message, hint));
+                }
             }
         }
         Ok(())

@@ -207,6 +207,7 @@ fn ids() -> Vec<Case> {
         case("id -0", echo("-0"), ok("-0")),
         case("id 1E-7", echo("1E-7"), ok("1E-7")),
         case("id 2^53 + 1", echo("9007199254740993"), ok("9007199254740993")),
+        case("id past f64's range", echo("-1.1e4005"), ok("-1.1e4005")),
         case("id with 30 digits", echo("123456789012345678901234567890.5"), ok("123456789012345678901234567890.5")),
         case("empty string id", echo(r#""""#), ok(r#""""#)),
         case("string id", echo(r#""abc""#), ok(r#""abc""#)),
