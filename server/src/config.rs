@@ -20,6 +20,7 @@ pub struct Limits {
     pub(crate) max_calls_per_connection: usize,
     pub(crate) header_read_timeout: Duration,
     pub(crate) body_read_timeout: Duration,
+    pub(crate) min_body_rate: crate::body::MinRate,
     pub(crate) keep_alive_timeout: Duration,
     pub(crate) ws_ping_interval: Duration,
     pub(crate) ws_idle_timeout: Duration,
@@ -39,6 +40,7 @@ impl Default for Limits {
             max_calls_per_connection: 64,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
+            min_body_rate: crate::body::MinRate { bytes_per_second: 240, grace: Duration::from_secs(5) },
             keep_alive_timeout: Duration::from_secs(60),
             ws_ping_interval: Duration::from_secs(20),
             ws_idle_timeout: Duration::from_secs(60),
@@ -113,6 +115,15 @@ impl Limits {
     /// `408` with a `TIMEOUT` error and their connection closed.
     pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
         self.body_read_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// The slowest a body may arrive once `grace` has passed (default 240 bytes/s after 5 s,
+    /// as Kestrel's `MinRequestBodyDataRate`): a trickled body is answered `408` and its
+    /// connection closed long before the body timeout, so trickling clients cannot keep every
+    /// connection busy. `0` turns the rule off.
+    pub fn min_body_rate(mut self, bytes_per_second: u32, grace: Duration) -> Self {
+        self.min_body_rate = crate::body::MinRate { bytes_per_second, grace };
         self
     }
 

@@ -6,6 +6,9 @@
 //! metrics and access log. Beside `/rpc` the same port serves `/healthz`, `/readyz` and
 //! `/metrics`. See the README for defaults and how to configure or replace each part.
 //!
+//! Live data: [`topics`] is a publish/subscribe facility (in process, or Redis Streams shared by
+//! every instance) whose subscriptions resume after a reconnect, on any instance.
+//!
 //! ```no_run
 //! # use accord::{Cx, RpcError};
 //! # #[accord::wire] pub struct Ping { pub n: u32 }
@@ -33,6 +36,7 @@
 
 mod access_log;
 mod auth;
+mod blocking;
 mod body;
 mod caller;
 mod client_address;
@@ -52,10 +56,12 @@ mod server;
 mod service;
 mod shutdown;
 mod static_files;
+pub mod topics;
 mod websocket;
 
 pub use access_log::AccessLog;
 pub use auth::Authenticator;
+pub use blocking::{BlockingError, BlockingPool, BlockingPoolBuilder};
 pub use client_address::ClientAddress;
 pub use config::{Limits, Policy};
 #[doc(hidden)]
@@ -67,3 +73,4 @@ pub use rate_limit::{CallerKey, OnBackendError, RateLimit, RateLimitBackend, Red
 pub use request_id::REQUEST_ID_HEADER;
 pub use server::{DEFAULT_SHUTDOWN_GRACE, DEFAULT_TIMEOUT, RunningServer, ServeError, Server, ServerBuilder};
 pub use service::{RPC_PATH, TIMEOUT_HEADER};
+pub use topics::{Retention, Topic, TopicError, Topics};

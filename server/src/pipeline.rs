@@ -35,6 +35,8 @@ pub(crate) const GLOBAL_RULE: &str = "*";
 pub(crate) struct Procedure {
     pub name: &'static str,
     pub kind: Kind,
+    /// A subscription whose items carry event ids (it honours `meta.lastEventId`).
+    pub tracked: bool,
     pub authenticated: bool,
     pub timeout: Duration,
     pub in_flight: Option<Arc<Semaphore>>,
@@ -74,6 +76,9 @@ pub(crate) struct Opened {
     pub request_id: RequestId,
     /// The identity it was opened with: it ends when that identity does.
     pub identity: Option<Identity>,
+    /// An `EVENTS_MISSED` marker to send before the first item: the subscriber asked to resume
+    /// a subscription that is not tracked.
+    pub missed: Option<RpcError>,
 }
 
 /// What running the handler produced.
@@ -121,7 +126,13 @@ impl Pipeline {
         match ran {
             Ok(Ran::Answer(result)) => Outcome::Answer(Ok(result)),
             Ok(Ran::Items(items)) => {
-                Outcome::Subscribed(Opened { method: procedure.name, items, request_id, identity })
+                let missed = match &call.meta.last_event_id {
+                    Some(id) if !procedure.tracked => {
+                        Some(RpcError::events_missed(Some(id.as_str()), accord::MissedReason::Unknown))
+                    }
+                    _ => None,
+                };
+                Outcome::Subscribed(Opened { method: procedure.name, items, request_id, identity, missed })
             }
             Err(error) => Outcome::Answer(Err(with_request_id(error, &request_id))),
         }
@@ -167,7 +178,12 @@ impl Pipeline {
         if let Some(identity) = identity {
             extensions.insert(identity.clone());
         }
-        let cx = Cx::from_extensions(extensions);
+        let mut cx = Cx::from_extensions(extensions);
+        if procedure.kind == Kind::Subscription
+            && let Some(id) = &call.meta.last_event_id
+        {
+            cx = cx.with_last_event_id(id.clone());
+        }
         let params = call.params.map(RawValue::get);
 
         procedure.metrics.in_flight.increment(1.0);
@@ -206,11 +222,18 @@ impl Pipeline {
         let rules = [(procedure.rate_limit, procedure.name), (self.global_rate_limit, GLOBAL_RULE)];
         for (key, rule) in rules.iter().filter_map(|(key, rule)| Some((key.as_ref()?, *rule))) {
             let caller_key = key.of(&caller.address_key, identity);
-            if let Decision::Deny { retry_after } = limiter.check(rule, &caller_key).await {
-                procedure.metrics.rate_limited.increment(1);
-                let retry_after_ms = millis(retry_after).max(1);
-                let data = RateLimitedData { retry_after_ms };
-                return Err(RpcError::from_data(FrameworkCode::RateLimited, "too many calls; retry later", data));
+            match limiter.check(rule, &caller_key).await {
+                Decision::Allow => {}
+                Decision::Deny { retry_after } => {
+                    procedure.metrics.rate_limited.increment(1);
+                    let data = RateLimitedData { retry_after_ms: millis(retry_after).max(1) };
+                    return Err(RpcError::from_data(FrameworkCode::RateLimited, "too many calls; retry later", data));
+                }
+                Decision::Unavailable { retry_after } => {
+                    let hint = RetryHintData { retry_after_ms: Some(millis(retry_after)), limit: None };
+                    let message = "rate limits cannot be checked right now; retry shortly";
+                    return Err(RpcError::from_data(FrameworkCode::Unavailable, message, hint));
+                }
             }
         }
         Ok(())

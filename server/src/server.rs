@@ -289,6 +289,7 @@ impl ServerBuilder {
                     Procedure {
                         name: description.name,
                         kind: description.kind,
+                        tracked: description.tracked,
                         authenticated: description.authenticated,
                         timeout: policy.timeout.unwrap_or(self.default_timeout),
                         in_flight: policy.max_in_flight.map(|n| Arc::new(Semaphore::new(n))),

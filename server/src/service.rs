@@ -125,8 +125,8 @@ where
     let (mut parts, body) = request.into_parts();
     let limits = &shared.limits;
     let declared = body::content_length(&parts.headers);
-    let bytes = match body::read(body, declared, limits.max_request_body_bytes as usize, limits.body_read_timeout).await
-    {
+    let limit = limits.max_request_body_bytes as usize;
+    let bytes = match body::read(body, declared, limit, limits.body_read_timeout, limits.min_body_rate).await {
         Ok(bytes) => bytes,
         Err(error @ BodyError::TooBig(limit)) => {
             let limit = LimitData { limit: u32::try_from(limit).unwrap_or(u32::MAX) };

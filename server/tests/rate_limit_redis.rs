@@ -50,6 +50,7 @@ async fn two_instances_share_one_budget() {
                 assert!(allowed == 10, "denied after only {allowed} calls");
                 assert!(retry_after > Duration::ZERO && retry_after <= MINUTE, "{retry_after:?}");
             }
+            Decision::Unavailable { .. } => panic!("Redis is up: no backend error expected"),
         }
     }
     assert_eq!(allowed, 10);
@@ -150,7 +151,7 @@ async fn an_unreachable_redis_fails_open() {
 async fn an_unreachable_redis_fails_closed() {
     let limiter = unreachable(OnBackendError::FailClosed).await;
     for _ in 0..3 {
-        assert_eq!(limiter.check("*", "alice").await, Decision::Deny { retry_after: Duration::from_secs(1) });
+        assert_eq!(limiter.check("*", "alice").await, Decision::Unavailable { retry_after: Duration::from_secs(1) });
     }
     assert_eq!(limiter.check("not.a.rule", "alice").await, Decision::Allow, "unknown rules never reach Redis");
 }
@@ -218,7 +219,7 @@ async fn an_outage_is_bridged_by_the_policy_and_counting_resumes_after_it() {
     assert!(limiter.check("*", "alice").await.is_allowed());
 
     proxy.cut();
-    let closed = Decision::Deny { retry_after: Duration::from_secs(1) };
+    let closed = Decision::Unavailable { retry_after: Duration::from_secs(1) };
     assert_eq!(limiter.check("*", "alice").await, closed, "the outage is noticed");
     let started = Instant::now();
     for _ in 0..100 {

@@ -14,14 +14,15 @@
 //!
 //! Ids are echoed exactly as sent (`-1`, `1.5`, `18446744073709551616`, `"x"`), as their raw
 //! JSON text. Accord's one extension is an optional top-level `meta` object beside
-//! `params`: `{"timeoutMs": n}` shortens the call's deadline (`docs/wire.md`).
+//! `params`: `{"timeoutMs": n}` shortens the call's deadline, `{"lastEventId": "..."}` resumes a
+//! tracked subscription (`docs/wire.md`).
 
 mod response;
 
 use std::borrow::Cow;
 use std::time::Duration;
 
-use accord::{FrameworkCode, RpcError};
+use accord::{EventId, FrameworkCode, RpcError};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -40,11 +41,21 @@ impl<'a> Id<'a> {
     }
 }
 
+/// The keep-alive any client may call on any transport, answered `true` without any check.
+pub(crate) const PING: &str = "rpc.ping";
+/// In-band credentials for a WebSocket (`{"authorization": "..."}`).
+pub(crate) const AUTHENTICATE: &str = "rpc.authenticate";
+
+/// The longest `meta.lastEventId` accepted, in bytes (ids Accord makes are far shorter).
+pub(crate) const MAX_EVENT_ID_BYTES: usize = 256;
+
 /// Options a call carries in its `meta` member.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Meta {
     /// `meta.timeoutMs`: the caller stops waiting after this.
     pub timeout: Option<Duration>,
+    /// `meta.lastEventId`: a subscriber resumes after this event.
+    pub last_event_id: Option<EventId>,
 }
 
 /// One parsed request object.
@@ -185,15 +196,25 @@ fn json_string(raw: &RawValue) -> Option<Cow<'_, str>> {
 fn read_meta(raw: &RawValue) -> Result<Meta, &'static str> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
-    struct Wire {
+    struct Wire<'a> {
         timeout_ms: Option<u64>,
+        #[serde(borrow)]
+        last_event_id: Option<Cow<'a, str>>,
     }
     if raw.get() == "null" {
         return Ok(Meta::default());
     }
-    let wire: Wire = serde_json::from_str(raw.get())
-        .map_err(|_| "meta must be an object; meta.timeoutMs a whole number of milliseconds")?;
-    Ok(Meta { timeout: wire.timeout_ms.map(Duration::from_millis) })
+    let wire: Wire<'_> = serde_json::from_str(raw.get()).map_err(
+        |_| "meta must be an object; meta.timeoutMs a whole number of milliseconds, meta.lastEventId a string",
+    )?;
+    let last_event_id = match wire.last_event_id {
+        Some(id) if id.is_empty() || id.len() > MAX_EVENT_ID_BYTES => {
+            return Err("meta.lastEventId must hold 1 to 256 bytes");
+        }
+        Some(id) => Some(EventId::new(id.as_ref())),
+        None => None,
+    };
+    Ok(Meta { timeout: wire.timeout_ms.map(Duration::from_millis), last_event_id })
 }
 
 fn parse_error(why: &str) -> RpcError {

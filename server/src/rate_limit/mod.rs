@@ -40,7 +40,8 @@
 //! connection is made lazily (and remade after a drop) by redis' `ConnectionManager`, and
 //! until it works every check is a *backend error*, decided by [`OnBackendError`]:
 //! [`FailOpen`](OnBackendError::FailOpen) (the default) allows the call,
-//! [`FailClosed`](OnBackendError::FailClosed) denies it with a `retry_after` of 1 s. A check
+//! [`FailClosed`](OnBackendError::FailClosed) refuses it as [`Decision::Unavailable`]
+//! (`UNAVAILABLE`, `retryAfterMs` 1000: a dependency is down, not the caller's fault). A check
 //! waits at most [`RedisBackend::timeout`] (default 500 ms) for Redis, and after a connection
 //! failure or a timeout the next checks skip Redis for 1 s (then one probes it), so an outage
 //! adds no latency. Backend errors are logged with `tracing::warn!`, at most one line per
@@ -266,6 +267,13 @@ pub enum Decision {
     /// may succeed.
     Deny {
         /// How long until a call would be allowed.
+        retry_after: Duration,
+    },
+    /// The backend could not count the call and the policy is
+    /// [`FailClosed`](OnBackendError::FailClosed): refused as `UNAVAILABLE`, not as the
+    /// caller's fault. Retrying after `retry_after` may succeed.
+    Unavailable {
+        /// How long until the backend is tried again.
         retry_after: Duration,
     },
 }

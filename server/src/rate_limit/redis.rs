@@ -171,7 +171,7 @@ impl RedisLimiter {
         self.log.warn(&error, "during a check", self.on_error);
         match self.on_error {
             OnBackendError::FailOpen => Decision::Allow,
-            OnBackendError::FailClosed => Decision::Deny { retry_after: FAIL_CLOSED_RETRY_AFTER },
+            OnBackendError::FailClosed => Decision::Unavailable { retry_after: FAIL_CLOSED_RETRY_AFTER },
         }
     }
 }

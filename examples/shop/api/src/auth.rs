@@ -17,9 +17,9 @@ pub struct User {
 #[accord::wire]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Credentials {
-    #[garde(length(chars, min = 3, max = 254))]
+    #[garde(length(chars, min = 3, max = 254), pattern(r"^[^\x00]*$"))]
     pub email: String,
-    #[garde(length(chars, min = 1, max = 200))]
+    #[garde(length(chars, min = 1, max = 200), pattern(r"^[^\x00]*$"))]
     pub password: String,
 }
 
@@ -28,13 +28,13 @@ pub struct Credentials {
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewAccount {
     /// An email address; compared case-insensitively.
-    #[garde(email, length(chars, max = 254))]
+    #[garde(email, length(chars, max = 254), pattern(r"^[^\x00]*$"))]
     pub email: String,
     /// A display name, 1 to 100 characters.
-    #[garde(length(chars, min = 1, max = 100))]
+    #[garde(length(chars, min = 1, max = 100), pattern(r"^[^\x00]*$"))]
     pub name: String,
     /// 8 to 200 characters.
-    #[garde(length(chars, min = 8, max = 200))]
+    #[garde(length(chars, min = 8, max = 200), pattern(r"^[^\x00]*$"))]
     pub password: String,
 }
 

@@ -11,6 +11,12 @@
 //! The server (`shop`), the Rust CLI (`shop-cli`) and the TypeScript bindings
 //! (`src/bin/bindings.rs`, written to `examples/shop/web/src/api/`) all come from this crate.
 //! Money is an integer number of cents; times are milliseconds since the Unix epoch.
+//!
+//! No text input accepts the NUL character (U+0000): every input string carries the rule
+//! `pattern(r"^[^\x00]*$")`, so a NUL is refused with `INVALID_PARAMS` and a violation at its
+//! field, before any database sees it. PostgreSQL cannot store NUL in text at all, and SQLite
+//! would end a search pattern at it (matching every product); refusing it up front answers the
+//! same on both. The rule is in the JSON Schema too (`pattern`), so clients can check it first.
 
 mod auth;
 mod orders;

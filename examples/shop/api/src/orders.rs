@@ -30,7 +30,7 @@ pub struct CartLine {
 pub struct Checkout {
     /// Chosen by the client, 8 to 100 characters, one per checkout attempt. Retrying with the
     /// same key returns the first attempt's order; the same key with other lines is `CONFLICT`.
-    #[garde(length(chars, min = 8, max = 100))]
+    #[garde(length(chars, min = 8, max = 100), pattern(r"^[^\x00]*$"))]
     pub idempotency_key: String,
     /// 1 to 50 lines; lines naming the same product are added up.
     #[garde(length(min = 1, max = 50), dive)]

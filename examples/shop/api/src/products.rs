@@ -24,11 +24,11 @@ pub struct Product {
 pub struct ProductQuery {
     /// Case-insensitive substring of the name.
     #[serde(default)]
-    #[garde(length(chars, max = 100))]
+    #[garde(length(chars, max = 100), pattern(r"^[^\x00]*$"))]
     pub search: Option<String>,
     /// Exact category.
     #[serde(default)]
-    #[garde(length(chars, max = 100))]
+    #[garde(length(chars, max = 100), pattern(r"^[^\x00]*$"))]
     pub category: Option<String>,
     /// Only products with stock left.
     #[serde(default)]
@@ -66,10 +66,10 @@ pub struct ProductId {
 pub struct ProductPatch {
     pub id: u32,
     #[serde(default)]
-    #[garde(length(chars, min = 1, max = 200))]
+    #[garde(length(chars, min = 1, max = 200), pattern(r"^[^\x00]*$"))]
     pub name: Option<String>,
     #[serde(default)]
-    #[garde(length(chars, max = 5000))]
+    #[garde(length(chars, max = 5000), pattern(r"^[^\x00]*$"))]
     pub description: Option<String>,
     #[serde(default)]
     pub price_cents: Option<u32>,

@@ -445,6 +445,31 @@ fn wrong_values() -> Vec<Wrong> {
             with(&checkout, "idempotencyKey", json!("k".repeat(101))),
         ),
         wrong::<Checkout>("Checkout", "a numeric key", true, with(&checkout, "idempotencyKey", json!(12345678))),
+        // NUL is refused in every text input (see the crate docs): by the rules and the schema.
+        wrong::<Checkout>(
+            "Checkout",
+            "a NUL in the key",
+            false,
+            with(&checkout, "idempotencyKey", json!("key\u{0}-0001")),
+        ),
+        wrong::<Credentials>(
+            "Credentials",
+            "a NUL in the email",
+            false,
+            with(&credentials, "email", json!("a@b\u{0}")),
+        ),
+        wrong::<Credentials>("Credentials", "a NUL password", false, with(&credentials, "password", json!("\u{0}"))),
+        wrong::<NewAccount>("NewAccount", "a NUL in the name", false, with(&account, "name", json!("A\u{0}"))),
+        wrong::<NewAccount>(
+            "NewAccount",
+            "a NUL in the password",
+            false,
+            with(&account, "password", json!("12345678\u{0}")),
+        ),
+        wrong::<ProductQuery>("ProductQuery", "a NUL search", false, json!({"search": "\u{0}"})),
+        wrong::<ProductQuery>("ProductQuery", "a NUL in the category", false, json!({"category": "decor\u{0}"})),
+        wrong::<ProductPatch>("ProductPatch", "a NUL in the name", false, json!({"id": 1, "name": "n\u{0}"})),
+        wrong::<ProductPatch>("ProductPatch", "a NUL description", false, json!({"id": 1, "description": "\u{0}"})),
         wrong::<Checkout>(
             "Checkout",
             "a line without quantity",

@@ -4,19 +4,24 @@
 //! ```sh
 //! cargo run --release -p shop-bench -- --duration-secs 5 --connections 16
 //! DATABASE_URL=postgres://postgres@127.0.0.1/test cargo run --release -p shop-bench   # on PostgreSQL
+//! cargo build --release -p shop && cargo run --release -p shop-bench -- login-burst   # memory under a login burst
 //! ```
 //!
 //! The shop runs in this process on a runtime of its own (2 worker threads), on a fresh
 //! database seeded with the default demo data (a temporary SQLite file, or a fresh schema in
 //! PostgreSQL that is dropped at the end); the load runs on a second runtime. Every loop is
 //! bounded in time, and only 127.0.0.1 is contacted. Not run by CI: see `BENCHMARKS.md`.
+//!
+//! `login-burst` runs the `shop` binary in a process of its own instead, so that its memory can
+//! be read alone (see `burst.rs`).
 
+mod burst;
 mod naive;
 mod scenarios;
 
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use shop::seed::SeedSize;
 use shop::{Config, Shop};
 
@@ -30,12 +35,26 @@ pub struct Args {
     #[arg(long, default_value_t = 16)]
     pub connections: usize,
     /// PostgreSQL to run on (a fresh schema); SQLite in a temporary directory when unset.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Scenario>,
+}
+
+/// Another benchmark than the default load.
+#[derive(Subcommand, Clone, Debug)]
+pub enum Scenario {
+    /// Concurrent `auth.login` calls against the `shop` binary: its memory before, at the peak
+    /// of and after each burst.
+    LoginBurst(burst::BurstArgs),
 }
 
 fn main() {
     let args = Args::parse();
+    if let Some(Scenario::LoginBurst(burst)) = &args.command {
+        burst::run(burst, args.database_url.as_deref());
+        return;
+    }
     let dir = tempfile::tempdir().expect("a temporary directory");
     let schema = format!("shop_bench_{}", std::process::id());
     let mut config = Config { port: 0, fulfilment_step: Duration::from_secs(24 * 3600), ..Config::default() };
@@ -88,7 +107,7 @@ fn main() {
     });
 }
 
-async fn drop_schema(url: &str, schema: &str) {
+pub(crate) async fn drop_schema(url: &str, schema: &str) {
     use sqlx::Connection;
     match sqlx::PgConnection::connect(url).await {
         Ok(mut conn) => {

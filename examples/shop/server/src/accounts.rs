@@ -6,7 +6,7 @@ use shop_api::{Auth, AuthError, Credentials, NewAccount, Session, User};
 
 use crate::db::schema::Users;
 use crate::db::{Database, Queries, now_ms, to_i53, to_u32};
-use crate::passwords;
+use crate::passwords::Passwords;
 use crate::sessions::SessionStore;
 
 /// A user row.
@@ -51,11 +51,12 @@ pub fn user_id(cx: &Cx) -> Result<i64, RpcError> {
 pub struct Accounts {
     db: Database,
     sessions: SessionStore,
+    passwords: Passwords,
 }
 
 impl Accounts {
-    pub fn new(db: Database, sessions: SessionStore) -> Self {
-        Self { db, sessions }
+    pub fn new(db: Database, sessions: SessionStore, passwords: Passwords) -> Self {
+        Self { db, sessions, passwords }
     }
 
     async fn session_for(&self, user: &UserRow) -> Result<Session, AuthError> {
@@ -76,20 +77,18 @@ impl Auth for Accounts {
         let email = normalise_email(&input.email);
         let select = UserRow::select().and_where(Expr::col(Users::Email).eq(email)).to_owned();
         let user = self.db.conn(cx).await?.fetch_optional::<UserRow>(&select).await?;
-        // The connection is back in the pool before the slow hash runs.
-        let Some(user) = user else {
-            passwords::verify(input.password, passwords::decoy_hash()).await;
-            return Err(AuthError::InvalidCredentials);
-        };
-        if !passwords::verify(input.password, user.password_hash.clone()).await {
-            return Err(AuthError::InvalidCredentials);
+        // The connection is back in the pool before the slow hash runs. Unknown emails are
+        // checked against a decoy, so both failures take as long.
+        let stored = user.as_ref().map(|user| user.password_hash.clone());
+        match (user, self.passwords.verify(input.password, stored).await?) {
+            (Some(user), true) => self.session_for(&user).await,
+            _ => Err(AuthError::InvalidCredentials),
         }
-        self.session_for(&user).await
     }
 
     async fn register(&self, _cx: &Cx, input: NewAccount) -> Result<Session, AuthError> {
         let email = normalise_email(&input.email);
-        let password_hash = passwords::hash(input.password).await?;
+        let password_hash = self.passwords.hash(input.password).await?;
         let insert = Query::insert()
             .into_table(Users::Table)
             .columns([Users::Email, Users::Name, Users::PasswordHash, Users::IsAdmin, Users::CreatedAtMs])

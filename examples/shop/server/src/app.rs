@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::db::{Database, DbError};
 use crate::order_events::OrderEvents;
 use crate::orders::OrderBook;
+use crate::passwords::Passwords;
 use crate::seed::{self, SeedSize};
 use crate::sessions::{SessionAuthenticator, SessionStore};
 
@@ -23,6 +24,9 @@ pub enum StartError {
     Db(#[from] DbError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// The password-hashing threads could not be started.
+    #[error("starting the password-hashing threads: {0}")]
+    Threads(std::io::Error),
 }
 
 /// A running shop.
@@ -50,7 +54,8 @@ impl Shop {
         }
         let sessions = SessionStore::new(db.clone(), config.session_ttl);
         let events = OrderEvents::default();
-        let accounts = Accounts::new(db.clone(), sessions.clone());
+        let passwords = Passwords::start(&config.hashing, builder.metrics()).map_err(StartError::Threads)?;
+        let accounts = Accounts::new(db.clone(), sessions.clone(), passwords);
         let catalog = Catalog::new(db.clone(), config.product_cache_ttl);
         let orders = OrderBook::new(db.clone(), events.clone(), catalog.clone());
 
@@ -63,6 +68,7 @@ impl Shop {
             .authenticator(SessionAuthenticator(sessions))
             .procedure("auth.login", Policy::new().rate_limit(login_limit).timeout(Duration::from_secs(10)))
             .procedure("auth.register", Policy::new().rate_limit(login_limit).timeout(Duration::from_secs(10)))
+            .shutdown_grace(config.shutdown_grace)
             .readiness_check("database", move || {
                 let db = ready_db.clone();
                 async move { db.ping().await.map_err(|e| e.to_string()) }
@@ -89,26 +95,45 @@ impl Shop {
     }
 
     /// Drains the server (see `accord_server::RunningServer::shutdown`), stops the background
-    /// jobs and closes the pools. Returns whether every call finished within the grace period.
-    pub async fn shutdown(self) -> bool {
+    /// jobs and closes the pools, all within the grace period plus [`POOL_CLOSE_TIMEOUT`].
+    pub async fn shutdown(self) -> Stopped {
         let Self { server, db, jobs, .. } = self;
         let finished = server.shutdown().await;
-        stop(jobs, &db).await;
-        finished
+        stop(jobs, &db, finished).await
     }
 
     /// [`Shop::shutdown`] on SIGINT or SIGTERM.
-    pub async fn run_until_signal(self) -> bool {
+    pub async fn run_until_signal(self) -> Stopped {
         let Self { server, db, jobs, .. } = self;
         let finished = server.run_until_signal().await;
-        stop(jobs, &db).await;
-        finished
+        stop(jobs, &db, finished).await
     }
 }
 
-async fn stop(jobs: Vec<JoinHandle<()>>, db: &Database) {
+/// The longest closing the pools may take after the grace period. Closing waits for every
+/// checked-out connection to come back, and a call abandoned at the end of the grace period may
+/// hold one for as long as it is stuck (a lock wait, a dead network): past this, the shop exits
+/// without waiting for them (the database rolls back their transactions when the connections
+/// drop).
+pub const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How a shutdown ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// Every call finished within the grace period and the pools closed.
+    Drained,
+    /// Calls were still running after the grace period, or held connections past
+    /// [`POOL_CLOSE_TIMEOUT`]; they were abandoned.
+    Abandoned,
+}
+
+async fn stop(jobs: Vec<JoinHandle<()>>, db: &Database, finished: bool) -> Stopped {
     for job in jobs {
         job.abort();
     }
-    db.close().await;
+    let closed = tokio::time::timeout(POOL_CLOSE_TIMEOUT, db.close()).await.is_ok();
+    if !closed {
+        tracing::warn!(timeout = ?POOL_CLOSE_TIMEOUT, "database connections still in use; not waiting for them");
+    }
+    if finished && closed { Stopped::Drained } else { Stopped::Abandoned }
 }

@@ -6,7 +6,6 @@
 //! invalidates the entry after its transaction commits; the cache is per process, so with several
 //! instances another one may serve the old product until its TTL (default 30 s) runs out.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use accord::{Cx, FrameworkCode, RpcError};
@@ -129,17 +128,10 @@ impl Products for Catalog {
 
     async fn get(&self, cx: &Cx, input: ProductId) -> Result<Product, ProductError> {
         let loaded = self.cache.try_get_with(input.id, self.load(cx, input.id)).await;
-        loaded.map_err(|error| match Arc::try_unwrap(error) {
-            Ok(Load::NotFound) => ProductError::NotFound { id: input.id },
-            Ok(Load::Db(error)) => error.into(),
-            // Several callers shared the failed load: each gets the same answer.
-            Err(shared) => match &*shared {
-                Load::NotFound => ProductError::NotFound { id: input.id },
-                Load::Db(error) => {
-                    tracing::error!(%error, "loading a product failed");
-                    ProductError::Rpc(RpcError::internal())
-                }
-            },
+        // A failed load is shared by every caller that waited for it: each gets the same answer.
+        loaded.map_err(|error| match &*error {
+            Load::NotFound => ProductError::NotFound { id: input.id },
+            Load::Db(error) => ProductError::Rpc(error.to_rpc()),
         })
     }
 

@@ -16,6 +16,10 @@
 //! | `SHOP_PRODUCT_CACHE_TTL_MS` | `30000` | `products.get` cache lifetime |
 //! | `SHOP_SESSION_TTL_HOURS` | `168` | how long a login token works |
 //! | `SHOP_LOGIN_RATE_PER_MINUTE` | `10` | `auth.login` calls per client address per minute |
+//! | `SHOP_SHUTDOWN_GRACE_MS` | `10000` | on SIGTERM, how long running calls may finish; then they are abandoned |
+//! | `SHOP_HASH_THREADS` | CPUs | password hashes running at once (each holds 19 MiB) |
+//! | `SHOP_HASH_QUEUE` | `256` | logins that may wait for a hashing thread; more answer `OVERLOADED` at once |
+//! | `SHOP_HASH_MAX_WAIT_MS` | `2000` | the longest a login waits for a hashing thread before `OVERLOADED` |
 
 use std::time::Duration;
 
@@ -68,6 +72,26 @@ pub struct Config {
     pub product_cache_ttl: Duration,
     pub session_ttl: Duration,
     pub login_rate_per_minute: u32,
+    pub shutdown_grace: Duration,
+    pub hashing: HashingConfig,
+}
+
+/// The password-hashing pool (see `passwords.rs`).
+#[derive(Clone, Debug)]
+pub struct HashingConfig {
+    pub threads: usize,
+    pub queue: usize,
+    pub max_wait: Duration,
+}
+
+impl Default for HashingConfig {
+    fn default() -> Self {
+        Self {
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
+            queue: 256,
+            max_wait: Duration::from_secs(2),
+        }
+    }
 }
 
 impl Default for Config {
@@ -83,6 +107,8 @@ impl Default for Config {
             product_cache_ttl: Duration::from_secs(30),
             session_ttl: Duration::from_secs(7 * 24 * 3600),
             login_rate_per_minute: 10,
+            shutdown_grace: accord_server::DEFAULT_SHUTDOWN_GRACE,
+            hashing: HashingConfig::default(),
         }
     }
 }
@@ -146,6 +172,18 @@ impl Config {
         if let Some(n) = number("SHOP_LOGIN_RATE_PER_MINUTE")? {
             config.login_rate_per_minute = u32::try_from(n.max(1)).unwrap_or(u32::MAX);
         }
+        if let Some(d) = ms("SHOP_SHUTDOWN_GRACE_MS")? {
+            config.shutdown_grace = d;
+        }
+        if let Some(n) = number("SHOP_HASH_THREADS")? {
+            config.hashing.threads = usize::try_from(n.clamp(1, 256)).unwrap_or(1);
+        }
+        if let Some(n) = number("SHOP_HASH_QUEUE")? {
+            config.hashing.queue = usize::try_from(n.min(1_000_000)).unwrap_or(0);
+        }
+        if let Some(d) = ms("SHOP_HASH_MAX_WAIT_MS")? {
+            config.hashing.max_wait = d;
+        }
         Ok(config)
     }
 }
@@ -175,6 +213,16 @@ mod tests {
             from(&[("PORT", "0"), ("DB_ACQUIRE_TIMEOUT_MS", "250"), ("DATABASE_URL", "postgres://x")]).unwrap();
         assert_eq!((config.port, config.pool.acquire_timeout), (0, Duration::from_millis(250)));
         assert_eq!(config.database_url, "postgres://x");
+        let config = from(&[
+            ("SHOP_HASH_THREADS", "0"),
+            ("SHOP_HASH_QUEUE", "16"),
+            ("SHOP_HASH_MAX_WAIT_MS", "500"),
+            ("SHOP_SHUTDOWN_GRACE_MS", "1500"),
+        ])
+        .unwrap();
+        assert_eq!(config.hashing.threads, 1, "at least one hashing thread");
+        assert_eq!((config.hashing.queue, config.hashing.max_wait), (16, Duration::from_millis(500)));
+        assert_eq!(config.shutdown_grace, Duration::from_millis(1500));
         let error = from(&[("PORT", "70000")]).unwrap_err();
         assert_eq!(error.name, "PORT");
         let error = from(&[("DB_MAX_CONNECTIONS", "many")]).unwrap_err();

@@ -1,5 +1,5 @@
 //! Turning data-layer failures into each namespace's typed error: the `Rpc` variant, with only
-//! the external message (details are logged by [`DbError::into_rpc`]).
+//! the external message (details are logged by [`DbError::to_rpc`]).
 
 use shop_api::{AuthError, OrderError, ProductError};
 
@@ -9,7 +9,7 @@ macro_rules! from_db_error {
     ($($error:ty),*) => {$(
         impl From<DbError> for $error {
             fn from(error: DbError) -> Self {
-                <$error>::Rpc(error.into_rpc())
+                <$error>::Rpc(error.to_rpc())
             }
         }
     )*};

@@ -35,16 +35,28 @@ fn next(status: &str) -> Option<OrderStatus> {
     }
 }
 
-/// Runs until the task is aborted.
+/// Runs until the task is aborted. A failed scan (the database is down) is retried at the next
+/// tick, so the orders move on by themselves once it is back; an outage is logged when it
+/// starts and when it ends, not at every tick.
 pub async fn run(db: Database, events: OrderEvents, step: Duration) {
     let period = step / 4;
     // The first scan one period in, not at once: start-up stays quiet.
     let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing_since = None;
     loop {
         every.tick().await;
-        if let Err(error) = advance(&db, &events, step).await {
-            tracing::warn!(%error, "fulfilment scan failed; retrying");
+        match advance(&db, &events, step).await {
+            Ok(_) => {
+                if let Some(since) = failing_since.take() {
+                    tracing::info!(after = ?tokio::time::Instant::now().duration_since(since), "fulfilment scans work again");
+                }
+            }
+            Err(error) if failing_since.is_none() => {
+                tracing::warn!(%error, "fulfilment scan failed; retrying every {period:?}");
+                failing_since = Some(tokio::time::Instant::now());
+            }
+            Err(error) => tracing::debug!(%error, "fulfilment scan failed again"),
         }
     }
 }

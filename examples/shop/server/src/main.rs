@@ -7,11 +7,18 @@
 //!
 //! Configuration comes from the environment (`DATABASE_URL`, `PORT`, ...): see `src/config.rs`
 //! or `examples/shop/README.md`. Logs go to stdout, filtered by `RUST_LOG` (default `info`).
+//!
+//! Exit status: 0 stopped after every call finished (or seeded); 1 could not start (database,
+//! port, ...) or seeding failed; 2 invalid configuration; 3 stopped with calls abandoned after
+//! the grace period (`SHOP_SHUTDOWN_GRACE_MS`, default 10 s). On SIGTERM the process exits
+//! within the grace period plus about a second, whatever its calls are stuck on.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use accord_server::{LogFormat, init_logging};
 use clap::{Parser, Subcommand};
+use shop::app::Stopped;
 use shop::seed::SeedSize;
 use shop::{Config, Shop};
 
@@ -37,8 +44,26 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Stopped with calls abandoned after the grace period.
+const EXIT_ABANDONED: u8 = 3;
+
+fn main() -> ExitCode {
+    return_large_allocations_to_the_system();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("shop: starting the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let status = runtime.block_on(run());
+    // The status is decided: do not wait for tasks left behind (abandoned calls, a blocking
+    // read), which dropping the runtime would.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    status
+}
+
+async fn run() -> ExitCode {
     init_logging(LogFormat::from_env());
     let cli = Cli::parse();
     let config = match Config::from_env() {
@@ -54,6 +79,18 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Makes glibc serve allocations of 4 MiB and more (a password hash's 19 MiB of Argon2 memory)
+/// with their own mappings, unmapped when freed. By default glibc raises that threshold after
+/// the first such free, and from then on serves them from per-thread arenas that keep freed
+/// memory: after a login burst the process stayed at its peak. See `passwords.rs`.
+fn return_large_allocations_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only changes allocator settings; no other thread exists yet.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+    }
+}
+
 async fn serve(config: &Config) -> ExitCode {
     let shop = match Shop::start(config, Some(SeedSize::default())).await {
         Ok(shop) => shop,
@@ -65,12 +102,15 @@ async fn serve(config: &Config) -> ExitCode {
     let url = shop.server.http_url();
     println!("shop listening on {url} ({} database); open http://{}/", shop.db.backend(), shop.server.local_addr());
     println!("demo sign-in: ada@example.com (admin) or bob@example.com, password {}", shop::seed::DEMO_PASSWORD);
-    if shop.run_until_signal().await {
-        println!("shop stopped");
-        ExitCode::SUCCESS
-    } else {
-        eprintln!("shop: calls were still running after the grace period");
-        ExitCode::FAILURE
+    match shop.run_until_signal().await {
+        Stopped::Drained => {
+            println!("shop stopped");
+            ExitCode::SUCCESS
+        }
+        Stopped::Abandoned => {
+            eprintln!("shop: stopped; calls still running after the grace period were abandoned");
+            ExitCode::from(EXIT_ABANDONED)
+        }
     }
 }
 

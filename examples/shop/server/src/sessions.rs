@@ -108,18 +108,16 @@ impl SessionStore {
         let unauthenticated = |why: &str| RpcError::framework(FrameworkCode::Unauthenticated, why);
         match self.find(token).await {
             Ok(Some(session)) if session.expires_at_ms > now_ms() => {
-                let identity = Identity::new(session.user_id.to_string());
+                // The expiry travels with the identity: an open WebSocket stops working at it.
+                let expires_at = std::time::UNIX_EPOCH
+                    + std::time::Duration::from_millis(u64::try_from(session.expires_at_ms).unwrap_or(0));
+                let identity = Identity::new(session.user_id.to_string()).with_expiry(expires_at);
                 Ok(if session.is_admin { identity.with_roles(["admin"]) } else { identity })
             }
             Ok(Some(_)) => Err(unauthenticated("the session has expired; sign in again")),
             Ok(None) => Err(unauthenticated("unknown or revoked token; sign in again")),
-            Err(error) => Err(match Arc::try_unwrap(error) {
-                Ok(error) => error.into_rpc(),
-                Err(shared) => {
-                    tracing::error!(error = %shared, "looking up a session failed");
-                    RpcError::internal()
-                }
-            }),
+            // Shared by every request that waited for the same lookup.
+            Err(error) => Err(error.to_rpc()),
         }
     }
 }
@@ -130,25 +128,40 @@ pub struct SessionAuthenticator(pub SessionStore);
 
 impl Authenticator for SessionAuthenticator {
     async fn authenticate(&self, request: &http::request::Parts) -> Result<Option<Identity>, RpcError> {
-        match bearer_token(request) {
+        match bearer_token(request)? {
             Some(token) => self.0.identity(&token).await.map(Some),
             None => Ok(None),
         }
     }
 }
 
-/// `Authorization: Bearer <token>`, or `?access_token=` on a WebSocket upgrade.
-fn bearer_token(request: &http::request::Parts) -> Option<String> {
+/// `Authorization: Bearer <token>`, or `?access_token=` on a WebSocket upgrade. Credentials
+/// that are present but malformed (another scheme, an empty token, a token in the URL of a
+/// plain HTTP request) are refused, never taken as anonymous.
+fn bearer_token(request: &http::request::Parts) -> Result<Option<String>, RpcError> {
+    let malformed = |why: &str| RpcError::framework(FrameworkCode::Unauthenticated, why);
     if let Some(value) = request.headers.get(http::header::AUTHORIZATION) {
-        let value = value.to_str().ok()?;
-        let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
-        return Some(token.trim().to_owned());
+        let value = value.to_str().map_err(|_| malformed("the Authorization header is not text"))?;
+        let token = match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+            _ => return Err(malformed("expected `Authorization: Bearer <token>`")),
+        };
+        if token.is_empty() || token.contains(char::is_whitespace) {
+            return Err(malformed("the bearer token is empty or malformed"));
+        }
+        return Ok(Some(token.to_owned()));
     }
+    let Some(query) = request.uri.query() else { return Ok(None) };
+    let Some(token) = query.split('&').find_map(|pair| pair.strip_prefix("access_token=")) else { return Ok(None) };
     let upgrade = request.headers.get(http::header::UPGRADE).and_then(|v| v.to_str().ok());
     if !upgrade.is_some_and(|u| u.eq_ignore_ascii_case("websocket")) {
-        return None;
+        // A token in a plain request's URL ends up in logs and histories.
+        return Err(malformed("send the token in the Authorization header, not in the URL"));
     }
-    request.uri.query()?.split('&').find_map(|pair| pair.strip_prefix("access_token=")).map(str::to_owned)
+    if token.is_empty() {
+        return Err(malformed("the access_token is empty"));
+    }
+    Ok(Some(token.to_owned()))
 }
 
 #[cfg(test)]
@@ -165,11 +178,28 @@ mod tests {
 
     #[test]
     fn tokens_come_from_the_header_or_a_websocket_query() {
-        assert_eq!(bearer_token(&parts("/rpc", &[("authorization", "Bearer abc")])), Some("abc".into()));
-        assert_eq!(bearer_token(&parts("/rpc", &[("authorization", "Basic abc")])), None);
-        assert_eq!(bearer_token(&parts("/rpc?access_token=xyz", &[("upgrade", "websocket")])), Some("xyz".into()));
+        let token = |uri: &str, headers: &[(&str, &str)]| bearer_token(&parts(uri, headers)).ok().flatten();
+        assert_eq!(token("/rpc", &[("authorization", "Bearer abc")]), Some("abc".into()));
+        assert_eq!(token("/rpc", &[("authorization", "bearer  abc ")]), Some("abc".into()));
+        assert_eq!(token("/rpc?access_token=xyz", &[("upgrade", "websocket")]), Some("xyz".into()));
+        assert_eq!(token("/rpc", &[]), None, "no credentials: anonymous");
+    }
+
+    #[test]
+    fn malformed_credentials_are_refused_not_anonymous() {
+        for headers in [
+            &[("authorization", "Basic abc")][..],
+            &[("authorization", "Bearer")],
+            &[("authorization", "Bearer ")],
+            &[("authorization", "Bearer a b")],
+            &[("authorization", "abc")],
+        ] {
+            let refused = bearer_token(&parts("/rpc", headers)).unwrap_err();
+            assert_eq!(refused.framework_code(), Some(FrameworkCode::Unauthenticated), "{headers:?}");
+        }
         // Not on plain HTTP: a token in a URL leaks into logs.
-        assert_eq!(bearer_token(&parts("/rpc?access_token=xyz", &[])), None);
+        assert!(bearer_token(&parts("/rpc?access_token=xyz", &[])).is_err());
+        assert!(bearer_token(&parts("/rpc?access_token=", &[("upgrade", "websocket")])).is_err());
     }
 
     #[test]

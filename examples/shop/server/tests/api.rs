@@ -17,6 +17,7 @@ use support::{Backend, SMALL, http_as, login, start, ws_as};
 
 both!(sessions_and_typed_auth_errors, only_admins_edit_products, search_and_paging, orders_stream_their_status_live);
 both!(login_is_rate_limited, readiness_and_pool_metrics, one_function_runs_locally_and_remotely);
+both!(nul_characters_are_refused_the_same_on_both_databases);
 
 fn code<E: ProcedureError>(error: &E) -> Option<FrameworkCode> {
     error.as_rpc_error().and_then(accord::RpcError::framework_code)
@@ -206,5 +207,59 @@ async fn one_function_runs_locally_and_remotely(backend: Backend) {
         ProductsClient::new(HttpTransport::new(&test.url()).unwrap()).get(&Cx::new(), ProductId { id: 0 }).await;
     assert_eq!(missing, remote_missing);
     assert_eq!(missing, Err(ProductError::NotFound { id: 0 }));
+    test.finish().await;
+}
+
+/// `INVALID_PARAMS` whose violations name `path`.
+#[track_caller]
+fn assert_refused_at<T: std::fmt::Debug, E: ProcedureError + std::fmt::Debug>(result: Result<T, E>, path: &str) {
+    let error = result.expect_err(path);
+    assert_eq!(code(&error), Some(FrameworkCode::InvalidParams), "{path}: {error:?}");
+    let violations = error.as_rpc_error().and_then(|e| e.data.as_ref()?.get("violations").cloned());
+    let paths: Vec<String> = violations
+        .as_ref()
+        .and_then(|v| v.as_array())
+        .map(|v| v.iter().filter_map(|v| v.get("path")?.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    assert_eq!(paths, [path], "{error:?}");
+}
+
+/// PostgreSQL refuses NUL in text (it answered `INTERNAL`); SQLite cut the LIKE pattern at the
+/// NUL (a search matched every product). Every text input now refuses it up front, with a typed
+/// violation, whichever the database.
+async fn nul_characters_are_refused_the_same_on_both_databases(backend: Backend) {
+    let Some(test) = start(backend, Some(SMALL), |config| config.login_rate_per_minute = 100).await else { return };
+    let url = test.url();
+    let cx = Cx::new();
+    let products = ProductsClient::new(HttpTransport::new(&url).unwrap());
+    let search = |text: &str| ProductQuery { search: Some(text.into()), ..Default::default() };
+    assert_refused_at(products.list(&cx, search("\0")).await, "search");
+    assert_refused_at(products.list(&cx, search("lamp\0zzz")).await, "search");
+    let category = ProductQuery { category: Some("lighting\0".into()), ..Default::default() };
+    assert_refused_at(products.list(&cx, category).await, "category");
+
+    let auth = AuthClient::new(HttpTransport::new(&url).unwrap());
+    let credentials = Credentials { email: "bob@example.com\0".into(), password: "password123".into() };
+    assert_refused_at(auth.login(&cx, credentials).await, "email");
+    let credentials = Credentials { email: "bob@example.com".into(), password: "password123\0".into() };
+    assert_refused_at(auth.login(&cx, credentials).await, "password");
+    let account = NewAccount { email: "nul@example.com".into(), name: "N\0L".into(), password: "long enough".into() };
+    assert_refused_at(auth.register(&cx, account).await, "name");
+
+    let bob = OrdersClient::new(http_as(&url, &login(&url, "bob@example.com").await));
+    let checkout =
+        Checkout { idempotency_key: "key\0key\0key".into(), lines: vec![CartLine { product_id: 1, quantity: 1 }] };
+    assert_refused_at(bob.checkout(&cx, checkout).await, "idempotencyKey");
+    let ada = ProductsClient::new(http_as(&url, &login(&url, "ada@example.com").await));
+    let patch = ProductPatch { id: 1, name: Some("Lamp\0".into()), ..Default::default() };
+    assert_refused_at(ada.update(&cx, patch).await, "name");
+    let patch = ProductPatch { id: 1, description: Some("\0".into()), ..Default::default() };
+    assert_refused_at(ada.update(&cx, patch).await, "description");
+
+    // Other control characters are plain text: stored and found as they are, on both.
+    let patch = ProductPatch { id: 1, name: Some("Tab\tLamp \u{1}".into()), ..Default::default() };
+    ada.update(&cx, patch).await.expect("a name with control characters");
+    let found = products.list(&cx, search("tab\tlamp \u{1}")).await.expect("search");
+    assert_eq!(found.items.iter().map(|p| p.id).collect::<Vec<_>>(), [1]);
     test.finish().await;
 }

@@ -11,6 +11,7 @@
 
 mod connect;
 mod exec;
+mod failure;
 mod pool_metrics;
 pub mod schema;
 
@@ -18,18 +19,20 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use accord::{Cx, FrameworkCode, Kind, RpcError};
+use accord::{Cx, Kind};
 
 pub use exec::{Conn, Queries, Record, Tx};
+pub use failure::RETRY_AFTER;
 
 use crate::config::Config;
 
-/// A database failure. Only [`DbError::into_rpc`]'s external message reaches a client; the rest
-/// is logged.
+/// A database failure. Only [`DbError::to_rpc`]'s external message reaches a client (see
+/// `failure.rs` for which failures say "retry later"); the rest is logged.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    /// Every pooled connection stayed busy for the whole acquire timeout.
-    #[error("no database connection became free within {0:?}")]
+    /// No pooled connection became free, and none could be opened, within the acquire
+    /// timeout: the database is saturated or unreachable.
+    #[error("no database connection within {0:?}")]
     Busy(Duration),
     /// The database or the driver failed.
     #[error("database: {0}")]
@@ -46,21 +49,6 @@ pub enum DbError {
 }
 
 impl DbError {
-    /// The error a client sees: `UNAVAILABLE` when the database is saturated, `TIMEOUT` when a
-    /// statement ran past `statement_timeout`, otherwise `INTERNAL` (details logged here).
-    pub fn into_rpc(self) -> RpcError {
-        match &self {
-            DbError::Busy(_) => RpcError::framework(FrameworkCode::Unavailable, "the database is busy; retry shortly"),
-            DbError::Sqlx(sqlx::Error::Database(e)) if e.code().as_deref() == Some("57014") => {
-                RpcError::framework(FrameworkCode::Timeout, "the query took too long")
-            }
-            _ => {
-                tracing::error!(error = %self, "database error");
-                RpcError::internal()
-            }
-        }
-    }
-
     /// Whether this is a unique-constraint violation (a lost insert race).
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
@@ -142,11 +130,16 @@ impl Database {
     }
 
     /// A transaction on the write pool.
+    ///
+    /// On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), waiting up to the busy
+    /// timeout if another process holds it. A deferred transaction would read first and then
+    /// fail at its first write with `SQLITE_BUSY` at once, without waiting: SQLite does not wait
+    /// when upgrading a read transaction, since that could deadlock.
     pub async fn begin(&self) -> Result<Tx, DbError> {
         let started = Instant::now();
         let queries = self.inner.queries.clone();
         let begun = match &self.inner.write {
-            Pool::Sqlite(p) => p.begin().await.map(|tx| Tx::sqlite(tx, queries)),
+            Pool::Sqlite(p) => p.begin_with("BEGIN IMMEDIATE").await.map(|tx| Tx::sqlite(tx, queries)),
             Pool::Postgres(p) => p.begin().await.map(|tx| Tx::postgres(tx, queries)),
         };
         self.inner.metrics.acquired(started.elapsed(), begun.is_ok());
