@@ -86,18 +86,13 @@ export interface Subscription<T> extends AsyncIterableIterator<T> {
   return(): Promise<IteratorReturnResult<undefined>>;
 }
 
-/** `error.data` of an `EVENTS_MISSED` signal (docs/wire.md "Resume"). */
-export interface EventsMissedData {
-  code: "EVENTS_MISSED";
-  /**
-   * `"expired"`: the id is older than the server keeps events; `"unknown"`: the server does not
-   * know it (restarted with an in-process backend, another stream), or there was no id to
-   * resume from (the procedure is not tracked, or no item had arrived yet: no `lastEventId`).
-   */
-  reason: "expired" | "unknown";
-  /** The id the client resumed after; absent when it had none. */
-  lastEventId?: string;
-}
+/**
+ * `error.data` of an `EVENTS_MISSED` signal (docs/wire.md "Resuming a subscription"): `reason`
+ * `"expired"` (the id is older than the server keeps events) or `"unknown"` (the server does not
+ * know it: restarted with an in-process backend, another stream; or there was no id to resume
+ * from, and then no `lastEventId`).
+ */
+export type EventsMissedData = Extract<FrameworkErrorData, { code: "EVENTS_MISSED" }>;
 
 /** The signal that events may be missing from a subscription: an AccordError, never thrown. */
 export type EventsMissed = AccordError<EventsMissedData>;

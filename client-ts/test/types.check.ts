@@ -92,6 +92,7 @@ export function errors(e: unknown): string {
       case "UNAVAILABLE":
       case "REQUEST_TOO_BIG":
       case "BATCH_TOO_BIG":
+      case "EVENTS_MISSED":
         return `${e.code} ${e.rpcCode} ${e.message} ${e.method} ${e.requestId ?? ""} ${e.data.requestId ?? ""}`;
       default: {
         const exhaustive: never = e;

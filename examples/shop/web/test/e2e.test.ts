@@ -283,7 +283,11 @@ describe("the shop page across a shop restart", { timeout: 180_000 }, () => {
 
       // An order placed elsewhere (another device): it shows up through the live events.
       let token = "";
-      const api = createClient<Procedures>({ url: `${base}rpc`, procedures, headers: () => ({ authorization: `Bearer ${token}` }) });
+      const api = createClient<Procedures>({
+        url: `${base}rpc`,
+        procedures,
+        headers: (): Record<string, string> => (token === "" ? {} : { authorization: `Bearer ${token}` }),
+      });
       ({ token } = await api.auth.login({ email: "ada@example.com", password: "password123" }));
       const products = await api.products.list({ inStockOnly: true, limit: 1 });
       const product = products.items[0];
