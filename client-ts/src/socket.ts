@@ -73,7 +73,6 @@ interface Pending {
  */
 export const MAX_EARLY_NOTIFICATIONS = 256;
 
-
 const frame = (id: RpcId, method: string, params?: unknown, meta?: object): string =>
   JSON.stringify({ jsonrpc: "2.0", id, method, params, meta });
 
@@ -268,8 +267,8 @@ export class RpcSocket {
     c.timer = setTimeout(() => {
       if (!c.heard) return this.#lost(c, "keep-alive timeout");
       c.heard = false;
+      this.#keepAlive(c); // first: a failed write below clears it
       if (c.open) this.#write(c, frame(this.#nextId++, "rpc.ping"));
-      this.#keepAlive(c);
     }, ms);
   }
 

@@ -1103,8 +1103,8 @@ var RpcSocket = class {
     c.timer = setTimeout(() => {
       if (!c.heard) return this.#lost(c, "keep-alive timeout");
       c.heard = false;
-      if (c.open) this.#write(c, frame(this.#nextId++, "rpc.ping"));
       this.#keepAlive(c);
+      if (c.open) this.#write(c, frame(this.#nextId++, "rpc.ping"));
     }, ms);
   }
   /** Open: the credentials first, then what waited, then the subscriptions that lost their connection. */
