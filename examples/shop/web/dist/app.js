@@ -1463,6 +1463,8 @@ function frameworkMessage(e) {
       return "That request is too big for the server.";
     case "TRANSPORT":
       return "The server cannot be reached; check your connection and try again.";
+    case "EVENTS_MISSED":
+      return "Some live updates were missed; reload to be sure.";
     default: {
       const unknown = e;
       return String(unknown);
