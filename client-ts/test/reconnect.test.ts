@@ -326,6 +326,20 @@ describe("graceful drain", () => {
     assert.equal(states.at(-1), "open");
   });
 
+  it("a bare close 1001 (an idle timeout, a proxy going away) is a reconnect too", async () => {
+    const { client, states } = connect();
+    const sub = client.todos.changes();
+    await sub.ready;
+    const first = server.publish(created(1));
+    assert.deepEqual(await take(sub, 1), [created(1)]);
+    server.conns[0]?.socket.close(1001, "going away");
+    await server.waitFor(() => server.subs.length === 1 && server.upgrades.length === 2);
+    server.publish(created(2));
+    assert.deepEqual(await take(sub, 1), [created(2)]);
+    assert.deepEqual(subscribes()[1]?.["meta"], { lastEventId: first });
+    assert.ok(states.includes("reconnecting"));
+  });
+
   it("moves subscriptions to a new connection at once when another instance takes them", async () => {
     const { client } = connect({ transport: "ws" });
     const sub = client.todos.changes();
