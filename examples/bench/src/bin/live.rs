@@ -201,7 +201,10 @@ async fn main() {
     let drained = started.elapsed();
 
     report(&args, &subscribers, expected, failed, stopped, downtime);
-    println!("  all delivered {drained:.1?} after the first change (publishing took {:.1?})", every * u32::try_from(args.events).unwrap_or(u32::MAX));
+    println!(
+        "  all delivered {drained:.1?} after the first change (publishing took {:.1?})",
+        every * u32::try_from(args.events).unwrap_or(u32::MAX)
+    );
     if let Some(mut a) = a {
         terminate(&mut a.child);
     }
