@@ -20,6 +20,9 @@
 //! | `SHOP_HASH_THREADS` | CPUs | password hashes running at once (each holds 19 MiB) |
 //! | `SHOP_HASH_QUEUE` | `256` | logins that may wait for a hashing thread; more answer `OVERLOADED` at once |
 //! | `SHOP_HASH_MAX_WAIT_MS` | `2000` | the longest a login waits for a hashing thread before `OVERLOADED` |
+//! | `REDIS_URL` | none | share order events and product-cache invalidations with every instance through Redis Streams (else in process) |
+//! | `SHOP_EVENTS_MAX_AGE_MS` | `300000` | how long order events are kept for subscribers to resume from |
+//! | `SHOP_EVENTS_MAX` | `10000` | how many order events are kept for subscribers to resume from |
 
 use std::time::Duration;
 
@@ -74,6 +77,10 @@ pub struct Config {
     pub login_rate_per_minute: u32,
     pub shutdown_grace: Duration,
     pub hashing: HashingConfig,
+    /// Where live events go: Redis Streams when set, else this process.
+    pub redis_url: Option<String>,
+    /// What the event topics keep for subscribers to resume from.
+    pub events_retention: accord_server::topics::Retention,
 }
 
 /// The password-hashing pool (see `passwords.rs`).
@@ -109,6 +116,8 @@ impl Default for Config {
             login_rate_per_minute: 10,
             shutdown_grace: accord_server::DEFAULT_SHUTDOWN_GRACE,
             hashing: HashingConfig::default(),
+            redis_url: None,
+            events_retention: accord_server::topics::Retention::default(),
         }
     }
 }
@@ -183,6 +192,13 @@ impl Config {
         }
         if let Some(d) = ms("SHOP_HASH_MAX_WAIT_MS")? {
             config.hashing.max_wait = d;
+        }
+        config.redis_url = get("REDIS_URL").filter(|url| !url.is_empty());
+        if let Some(d) = ms("SHOP_EVENTS_MAX_AGE_MS")? {
+            config.events_retention.max_age = d;
+        }
+        if let Some(n) = number("SHOP_EVENTS_MAX")? {
+            config.events_retention.max_events = usize::try_from(n.max(1)).unwrap_or(usize::MAX);
         }
         Ok(config)
     }
