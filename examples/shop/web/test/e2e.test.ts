@@ -57,6 +57,7 @@ async function startShop(dir: string, webOut: string, opts: { port?: number; ste
       DATABASE_URL: `sqlite://${path.join(dir, "shop.db")}`,
       SHOP_FULFILMENT_STEP_MS: String(opts.stepMs ?? 300),
       SHOP_WEB_DIR: webOut,
+      REDIS_URL: "", // in process: events of other runs' shops (same user ids) must not reach this page
       RUST_LOG: "warn",
     },
     stdio: ["ignore", "pipe", "pipe"],

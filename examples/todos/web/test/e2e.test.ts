@@ -37,7 +37,9 @@ type Running = { url: string; stop(): Promise<void>; output(): string };
 async function startServer(webOut: string, port = 0): Promise<Running> {
   if (!existsSync(serverBin)) assert.fail(`no todos server at ${serverBin}: run \`cargo build -p todos-server\` (or set TODOS_BIN)`);
   const child = spawn(serverBin, [], {
-    env: { ...process.env, PORT: String(port), TODOS_WEB_DIR: webOut, RUST_LOG: "warn" },
+    // In process, whatever REDIS_URL says: the restart test needs the events to be lost with the
+    // process (and other runs' events must not reach this page).
+    env: { ...process.env, PORT: String(port), TODOS_WEB_DIR: webOut, RUST_LOG: "warn", REDIS_URL: "" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];
