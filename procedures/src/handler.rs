@@ -119,17 +119,7 @@ where
     F: Fn(Cx, I) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<crate::Stream<T, E>, E>> + Send + 'static,
 {
-    Handler::Subscribe(Arc::new(move |cx, params| match decode(params) {
-        Err(error) => Box::pin(std::future::ready(Err(error))),
-        Ok(input) => {
-            let subscribe = method(cx, input);
-            Box::pin(async move {
-                let items = subscribe.await.map_err(E::into_rpc_error)?;
-                let item = |value: T| serialize(&value).map(Item::untracked);
-                Ok(Box::pin(Items { inner: items, item }) as ItemStream)
-            })
-        }
-    }))
+    stream_handler(decode, method, |value: T| serialize(&value).map(Item::untracked))
 }
 
 /// Wraps a tracked subscription method: each item goes out with its [`crate::EventId`].
@@ -141,15 +131,30 @@ where
     F: Fn(Cx, I) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<crate::Stream<crate::Tracked<T>, E>, E>> + Send + 'static,
 {
+    stream_handler(decode, method, |tracked: crate::Tracked<T>| {
+        serialize(&tracked.value).map(|value| Item { value, event_id: Some(tracked.id) })
+    })
+}
+
+/// A subscription handler whose typed items become wire items with `item`.
+fn stream_handler<I, T, E, F, Fut>(
+    decode: fn(Option<&str>) -> Result<I, RpcError>,
+    method: F,
+    item: fn(T) -> Result<Item, RpcError>,
+) -> Handler
+where
+    I: Send + 'static,
+    T: Send + 'static,
+    E: ProcedureError,
+    F: Fn(Cx, I) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<crate::Stream<T, E>, E>> + Send + 'static,
+{
     Handler::Subscribe(Arc::new(move |cx, params| match decode(params) {
         Err(error) => Box::pin(std::future::ready(Err(error))),
         Ok(input) => {
             let subscribe = method(cx, input);
             Box::pin(async move {
                 let items = subscribe.await.map_err(E::into_rpc_error)?;
-                let item = |tracked: crate::Tracked<T>| {
-                    serialize(&tracked.value).map(|value| Item { value, event_id: Some(tracked.id) })
-                };
                 Ok(Box::pin(Items { inner: items, item }) as ItemStream)
             })
         }
@@ -157,12 +162,12 @@ where
 }
 
 /// Serializes each item of a typed stream with `item`.
-struct Items<T, E, F> {
+struct Items<T, E> {
     inner: crate::Stream<T, E>,
-    item: F,
+    item: fn(T) -> Result<Item, RpcError>,
 }
 
-impl<T, E: ProcedureError, F: Fn(T) -> Result<Item, RpcError> + Unpin> Stream for Items<T, E, F> {
+impl<T, E: ProcedureError> Stream for Items<T, E> {
     type Item = Result<Item, RpcError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {

@@ -105,11 +105,7 @@ where
     O: crate::WireType,
     E: ProcedureError,
 {
-    let params = encode::<I, E>(input)?;
-    match transport.subscribe(method, unsubscribe, params, cx).await {
-        Ok(raw) => Ok(Box::pin(Decoded::<O, E> { raw, decode: |item| decode(&item.value), _types: PhantomData })),
-        Err(error) => Err(E::from_rpc_error(error)),
-    }
+    subscribe_decoded(transport, method, unsubscribe, cx, input, |item| decode(&item.value)).await
 }
 
 /// Subscribes to a tracked subscription `method`: each item comes with its [`crate::EventId`].
@@ -126,9 +122,26 @@ where
     O: crate::WireType,
     E: ProcedureError,
 {
+    subscribe_decoded(transport, method, unsubscribe, cx, input, decode_tracked).await
+}
+
+async fn subscribe_decoded<T, I, O, E>(
+    transport: &T,
+    method: &'static str,
+    unsubscribe: &'static str,
+    cx: &Cx,
+    input: Option<&I>,
+    decode: fn(Item) -> Result<O, E>,
+) -> Result<crate::Stream<O, E>, E>
+where
+    T: Transport,
+    I: crate::WireType,
+    O: Send + 'static,
+    E: ProcedureError,
+{
     let params = encode::<I, E>(input)?;
     match transport.subscribe(method, unsubscribe, params, cx).await {
-        Ok(raw) => Ok(Box::pin(Decoded::<Tracked<O>, E> { raw, decode: decode_tracked, _types: PhantomData })),
+        Ok(raw) => Ok(Box::pin(Decoded::<O, E> { raw, decode, _types: PhantomData })),
         Err(error) => Err(E::from_rpc_error(error)),
     }
 }

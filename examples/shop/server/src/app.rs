@@ -58,7 +58,7 @@ impl Shop {
         }
         let sessions = SessionStore::new(db.clone(), config.session_ttl);
         let topics = match &config.redis_url {
-            Some(url) => Topics::redis(url)?,
+            Some(url) => Topics::redis_with_prefix(url, &config.redis_prefix)?,
             None => Topics::in_process(),
         }
         .with_retention(config.events_retention);

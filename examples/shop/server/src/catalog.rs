@@ -80,9 +80,13 @@ impl Catalog {
     /// task runs; after any interruption (Redis down), the whole cache, since changes may have
     /// been missed.
     pub async fn follow_invalidations(self) {
+        let mut delay = Duration::from_millis(100);
         loop {
             match self.invalidations.subscribe_after(None).await {
                 Ok(changes) => {
+                    // Whatever changed before this subscription (or while not following) is unknown.
+                    self.cache.invalidate_all();
+                    delay = Duration::from_millis(100);
                     let mut changes = std::pin::pin!(changes);
                     while let Some(change) = changes.next().await {
                         match change {
@@ -98,9 +102,8 @@ impl Catalog {
                 }
                 Err(error) => tracing::debug!(%error, "cannot follow product invalidations yet"),
             }
-            // Whatever changed while not following is unknown.
-            self.cache.invalidate_all();
-            tokio::time::sleep(Duration::from_secs(1)).await;
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(2));
         }
     }
 

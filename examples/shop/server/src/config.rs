@@ -21,6 +21,7 @@
 //! | `SHOP_HASH_QUEUE` | `256` | logins that may wait for a hashing thread; more answer `OVERLOADED` at once |
 //! | `SHOP_HASH_MAX_WAIT_MS` | `2000` | the longest a login waits for a hashing thread before `OVERLOADED` |
 //! | `REDIS_URL` | none | share order events and product-cache invalidations with every instance through Redis Streams (else in process) |
+//! | `SHOP_REDIS_PREFIX` | `accord:topic:` | the Redis keys' prefix (instances of one shop share it) |
 //! | `SHOP_EVENTS_MAX_AGE_MS` | `300000` | how long order events are kept for subscribers to resume from |
 //! | `SHOP_EVENTS_MAX` | `10000` | how many order events are kept for subscribers to resume from |
 
@@ -79,6 +80,8 @@ pub struct Config {
     pub hashing: HashingConfig,
     /// Where live events go: Redis Streams when set, else this process.
     pub redis_url: Option<String>,
+    /// The prefix of the topics' Redis keys.
+    pub redis_prefix: String,
     /// What the event topics keep for subscribers to resume from.
     pub events_retention: accord_server::topics::Retention,
 }
@@ -117,6 +120,7 @@ impl Default for Config {
             shutdown_grace: accord_server::DEFAULT_SHUTDOWN_GRACE,
             hashing: HashingConfig::default(),
             redis_url: None,
+            redis_prefix: "accord:topic:".into(),
             events_retention: accord_server::topics::Retention::default(),
         }
     }
@@ -194,6 +198,9 @@ impl Config {
             config.hashing.max_wait = d;
         }
         config.redis_url = get("REDIS_URL").filter(|url| !url.is_empty());
+        if let Some(prefix) = get("SHOP_REDIS_PREFIX").filter(|prefix| !prefix.is_empty()) {
+            config.redis_prefix = prefix;
+        }
         if let Some(d) = ms("SHOP_EVENTS_MAX_AGE_MS")? {
             config.events_retention.max_age = d;
         }
