@@ -45,10 +45,11 @@ pub(crate) fn procedures_ts(api: &Api<'_>) -> String {
             out.push_str(&jsdoc(&deprecation(description.docs, description.deprecated), "    "));
             let _ = writeln!(
                 out,
-                "    {}: {{ kind: \"{}\";{} input: {}; output: {}; error: {} }};",
+                "    {}: {{ kind: \"{}\";{}{} input: {}; output: {}; error: {} }};",
                 description.method,
                 description.kind.as_str(),
                 if description.idempotent { " idempotent: true;" } else { "" },
+                if description.tracked { " tracked: true;" } else { "" },
                 procedure.input.as_deref().unwrap_or("void"),
                 procedure.output,
                 procedure.error,

@@ -2,6 +2,11 @@
 // Regenerate: ACCORD_BLESS=1 cargo test -p accord-bindings --test bindings framework_errors
 
 /**
+ * Why a subscription could not resume.
+ */
+export type MissedReason = "expired" | "unknown";
+
+/**
  * One violated rule: where (the wire path, e.g. `items[2].name`; empty for the input as a
  * whole) and why (garde's message, e.g. `length is lower than 1`).
  */
@@ -45,6 +50,8 @@ export type FrameworkErrorData =
   | { code: "OVERLOADED"; retryAfterMs?: number; limit?: number }
   /** A dependency is down or the server is draining. */
   | { code: "UNAVAILABLE"; retryAfterMs?: number; limit?: number }
+  /** A marker inside a subscription, not its end: events after `data.lastEventId` could not all be delivered (`data.reason`); the subscription goes on live. Refetch. */
+  | { code: "EVENTS_MISSED"; lastEventId?: string; reason: MissedReason }
   /** Client side only: the request never got an answer. */
   | { code: "TRANSPORT"; status?: number; reason?: string };
 
@@ -67,6 +74,7 @@ export const RPC_CODES = {
   RATE_LIMITED: -32029,
   OVERLOADED: -32050,
   UNAVAILABLE: -32051,
+  EVENTS_MISSED: -32052,
   TRANSPORT: -32099,
 } as const satisfies Record<FrameworkErrorCode, number>;
 

@@ -16,16 +16,17 @@ export function encodeRequest(id: RpcId, method: string, params: unknown, timeou
 
 export type Incoming =
   | { kind: "response"; id: RpcId | null; reply: Record<string, unknown> }
-  | { kind: "item"; subscription: RpcId; item: unknown }
+  | { kind: "item"; subscription: RpcId; item: unknown; eventId: string | undefined }
+  | { kind: "missed"; subscription: RpcId; missed: unknown }
   | { kind: "end"; subscription: RpcId; error: unknown }
   | { kind: "invalid" };
 
-
-function isId(v: unknown): v is RpcId {
+/** A usable JSON-RPC id (or subscription id): a string or a finite number. */
+export function isId(v: unknown): v is RpcId {
   return typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
 }
 
-/** Sorts one parsed message into a response, a subscription item, a stream end, or junk. */
+/** Sorts one parsed message into a response, a subscription item (with its event id), a gap marker, a stream end, or junk. */
 export function classify(msg: unknown): Incoming {
   if (!isRecord(msg)) return { kind: "invalid" };
   if ("id" in msg && ("result" in msg || "error" in msg)) {
@@ -35,7 +36,11 @@ export function classify(msg: unknown): Incoming {
   const params = msg["params"];
   if (typeof msg["method"] === "string" && isRecord(params) && isId(params["subscription"])) {
     const subscription = params["subscription"];
-    if ("result" in params) return { kind: "item", subscription, item: params["result"] };
+    if ("result" in params) {
+      const eventId = params["eventId"];
+      return { kind: "item", subscription, item: params["result"], eventId: typeof eventId === "string" ? eventId : undefined };
+    }
+    if ("missed" in params) return { kind: "missed", subscription, missed: params["missed"] };
     if ("error" in params) return { kind: "end", subscription, error: params["error"] };
   }
   return { kind: "invalid" };

@@ -12,7 +12,7 @@ before(async () => (server = await startServer()));
 after(() => server.close());
 
 it("subscribes and calls through the global WebSocket", { skip: hasWebSocket ? false : "no global WebSocket" }, async () => {
-  const client = createClient<Procedures>({ url: server.url, procedures, transport: "ws" });
+  const client = createClient<Procedures>({ url: server.url, procedures, transport: "ws", reconnect: false });
   try {
     assert.equal((await client.todos.get({ id: 7 })).id, 7);
     const sub = client.todos.changes();

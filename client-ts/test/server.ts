@@ -1,5 +1,7 @@
 // An in-test Accord-like JSON-RPC server (node:http + ws) speaking docs/wire.md for the todos fixture,
-// with hooks to misbehave on purpose.
+// with hooks to misbehave on purpose. Its `todos.changes` topic is tracked like the real server's
+// (event ids, `meta.lastEventId` replay, the `EVENTS_MISSED` marker), it answers `rpc.ping` and
+// `rpc.authenticate`, and it can drain (UNAVAILABLE, then close 1001), restart, or play dead.
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -12,8 +14,24 @@ export interface ServerSub {
   id: string;
   method: string;
   socket: WebSocket;
-  send(item: Json): void;
+  /** The `meta.lastEventId` it was opened with. */
+  lastEventId: string | undefined;
+  /** Sends an item (with `eventId` when given), outside the topic. */
+  send(item: Json, eventId?: string): void;
   end(error: Json): void;
+}
+
+/** One WebSocket connection as the server sees it. */
+export interface ServerConn {
+  socket: WebSocket;
+  /** The subject `rpc.authenticate` established; null after a refusal; undefined before any. */
+  subject: string | null | undefined;
+  /** Calls running (answered later). */
+  running: number;
+  /** Every message received on it, in order. */
+  messages: Array<Record<string, Json>>;
+  /** Draining: every new call is refused UNAVAILABLE, and it closes 1001 once `running` is 0. */
+  draining: boolean;
 }
 
 export interface TestServer {
@@ -30,6 +48,31 @@ export interface TestServer {
   itemsBeforeAccept: Json[];
   /** When set, subscribe requests are refused with this error data. */
   refuseSubscribe: { [k: string]: Json } | undefined;
+  /** Open connections. */
+  conns: ServerConn[];
+  /** Upgrades refused with 503 while true (a server that is down). */
+  refuseUpgrades: boolean;
+  /** Every upgrade request's URL (refused ones too), in order, with when it came (ms). */
+  upgrades: Array<{ url: string; at: number }>;
+  /** `rpc.authenticate` accepts these `authorization` values (subject: the value without "Bearer "). */
+  tokens: Set<string>;
+  /** Every call but `rpc.*` answers UNAUTHENTICATED on a connection without a subject. */
+  authRequired: boolean;
+  /** The `todos.changes` topic's retained events (the oldest are dropped past `retention`). */
+  events: Array<{ id: string; value: Json }>;
+  retention: number;
+  /** Appends to the topic and sends to every `todos.changes` subscriber; returns the event id. */
+  publish(value: Json): string;
+  /** A restart with the in-process backend: the topic's events and epoch are lost. */
+  loseEvents(): void;
+  /**
+   * Graceful shutdown of every open connection: UNAVAILABLE to their subscriptions and new
+   * calls, close 1001 once their calls finished. New connections are refused meanwhile unless
+   * `otherInstance` (a load balancer sends them to an instance that is not draining).
+   */
+  drain(opts?: { otherInstance?: boolean }): Promise<void>;
+  /** Existing connections stop answering and never close (a dead network path). */
+  freeze(): void;
   waitFor(pred: () => boolean, timeoutMs?: number): Promise<void>;
   dropSockets(): void;
   close(): Promise<void>;
@@ -90,8 +133,21 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+const UNAVAILABLE_DRAIN = { code: -32051, message: "the server is shutting down; reconnect", data: { code: "UNAVAILABLE", retryAfterMs: 0 } };
+
 export async function startServer(): Promise<TestServer> {
   let nextSub = 1;
+  let epoch = 1;
+  let seq = 0;
+  const frozen = new Set<WebSocket>();
+  /** Events after `lastEventId`, or why there are none to give. */
+  const replay = (lastEventId: string): Array<{ id: string; value: Json }> | "expired" | "unknown" => {
+    const [e, n] = lastEventId.split(":").map(Number);
+    if (e !== epoch || n === undefined || !Number.isInteger(n) || n > seq) return "unknown";
+    const first = Number(server.events[0]?.id.split(":")[1] ?? seq + 1);
+    if (n < first - 1) return "expired";
+    return server.events.filter((ev) => Number(ev.id.split(":")[1]) > n);
+  };
   const server: TestServer = {
     url: "",
     httpRequests: [],
@@ -101,6 +157,41 @@ export async function startServer(): Promise<TestServer> {
     failures: {},
     itemsBeforeAccept: [],
     refuseSubscribe: undefined,
+    conns: [],
+    refuseUpgrades: false,
+    upgrades: [],
+    tokens: new Set(),
+    authRequired: false,
+    events: [],
+    retention: 100,
+    publish(value) {
+      const id = `${epoch}:${++seq}`;
+      server.events.push({ id, value });
+      if (server.events.length > server.retention) server.events.shift();
+      for (const sub of server.subs) if (sub.method === "todos.changes") sub.send(value, id);
+      return id;
+    },
+    loseEvents() {
+      epoch += 1;
+      seq = 0;
+      server.events = [];
+    },
+    async drain(opts = {}) {
+      const refusing = server.refuseUpgrades;
+      server.refuseUpgrades = !opts.otherInstance;
+      const draining = [...server.conns];
+      for (const c of draining) c.draining = true;
+      for (const sub of server.subs.filter((s) => draining.some((c) => c.socket === s.socket))) sub.end(UNAVAILABLE_DRAIN);
+      server.subs = server.subs.filter((s) => !draining.some((c) => c.socket === s.socket));
+      await server.waitFor(() => draining.every((c) => c.running === 0), 5000);
+      for (const c of draining) c.socket.close(1001, "server shutting down");
+      await server.waitFor(() => draining.every((c) => !server.conns.includes(c)));
+      server.refuseUpgrades = refusing;
+    },
+    freeze() {
+      for (const c of server.conns) frozen.add(c.socket);
+      server.subs = server.subs.filter((s) => !frozen.has(s.socket));
+    },
     async waitFor(pred, timeoutMs = 2000) {
       const start = Date.now();
       while (!pred()) {
@@ -110,6 +201,7 @@ export async function startServer(): Promise<TestServer> {
     },
     dropSockets() {
       for (const ws of wss.clients) ws.terminate();
+      server.subs = [];
     },
     async close() {
       for (const ws of wss.clients) ws.terminate();
@@ -141,40 +233,85 @@ export async function startServer(): Promise<TestServer> {
     });
   });
 
-  const wss = new WebSocketServer({ server: http, path: "/rpc" });
+  const wss = new WebSocketServer({
+    server: http,
+    path: "/rpc",
+    verifyClient: (info, done) => {
+      server.upgrades.push({ url: info.req.url ?? "", at: Date.now() });
+      done(!server.refuseUpgrades, 503);
+    },
+  });
   wss.on("connection", (socket) => {
-    const send = (m: Json): void => socket.send(JSON.stringify(m));
+    const conn: ServerConn = { socket, subject: undefined, running: 0, messages: [], draining: false };
+    server.conns.push(conn);
+    socket.on("close", () => {
+      server.conns = server.conns.filter((c) => c !== conn);
+      server.subs = server.subs.filter((s) => s.socket !== socket);
+    });
+    const send = (m: Json): void => {
+      if (!frozen.has(socket)) socket.send(JSON.stringify(m));
+    };
     socket.on("message", (data) => {
+      if (frozen.has(socket)) return;
       const msg = JSON.parse(String(data)) as { [k: string]: Json };
       server.wsMessages.push(msg);
+      conn.messages.push(msg);
       const id = msg["id"] ?? null;
       const method = String(msg["method"]);
       const params = "params" in msg ? msg["params"] : undefined;
-      if (method === "todos.changes" && server.refuseSubscribe) {
-        send({ jsonrpc: "2.0", id, ...err(1000, "refused", server.refuseSubscribe) });
-        return;
+      const meta = msg["meta"];
+      const reply = (r: Reply): void => send({ jsonrpc: "2.0", id, ...r });
+      if (conn.draining) return reply({ error: UNAVAILABLE_DRAIN });
+      if (method === "rpc.ping") return reply({ result: true });
+      if (method === "rpc.authenticate") {
+        const authorization = params !== null && typeof params === "object" && !Array.isArray(params) ? params["authorization"] : undefined;
+        if (typeof authorization === "string" && server.tokens.has(authorization)) {
+          conn.subject = authorization.replace(/^Bearer /, "");
+          return reply({ result: { subject: conn.subject } });
+        }
+        conn.subject = null;
+        return reply(framework(-32041, "unauthenticated", { code: "UNAUTHENTICATED" }));
+      }
+      if (server.authRequired && !conn.subject) return reply(framework(-32041, "unauthenticated", { code: "UNAUTHENTICATED" }));
+      if (method === "todos.changes" && server.refuseSubscribe) return reply(err(1000, "refused", server.refuseSubscribe));
+      if (method === "todos.changes" && (server.failures[method] ?? 0) > 0) {
+        server.failures[method] = (server.failures[method] ?? 0) - 1;
+        return reply(framework(-32051, "down for now", { code: "UNAVAILABLE", retryAfterMs: 5 }));
       }
       if (method === "todos.changes") {
         const subId = `sub-${nextSub++}`;
+        const lastEventId = meta !== null && typeof meta === "object" && !Array.isArray(meta) && typeof meta["lastEventId"] === "string" ? meta["lastEventId"] : undefined;
+        const notify = (p: { [k: string]: Json }): void => send({ jsonrpc: "2.0", method, params: { subscription: subId, ...p } });
         const sub: ServerSub = {
           id: subId,
           method,
           socket,
-          send: (item) => send({ jsonrpc: "2.0", method, params: { subscription: subId, result: item } }),
-          end: (error) => send({ jsonrpc: "2.0", method, params: { subscription: subId, error } }),
+          lastEventId,
+          send: (item, eventId) => notify(eventId === undefined ? { result: item } : { result: item, eventId }),
+          end: (error) => notify({ error }),
         };
         for (const item of server.itemsBeforeAccept) sub.send(item);
-        send({ jsonrpc: "2.0", id, result: subId });
+        reply({ result: subId });
+        if (lastEventId !== undefined) {
+          const missed = replay(lastEventId);
+          if (typeof missed === "string") {
+            const data = { code: "EVENTS_MISSED", lastEventId, reason: missed };
+            notify({ missed: { code: -32052, message: `cannot resume after ${lastEventId}: ${missed}`, data } });
+          } else for (const ev of missed) sub.send(ev.value, ev.id);
+        }
         server.subs.push(sub);
         return;
       }
       if (method === "todos.changes.unsubscribe") {
         const target = Array.isArray(params) ? params[0] : undefined;
         server.subs = server.subs.filter((s) => s.id !== target);
-        send({ jsonrpc: "2.0", id, result: true });
-        return;
+        return reply({ result: true });
       }
-      void answer(method, params).then((reply) => send({ jsonrpc: "2.0", id, ...reply }));
+      conn.running += 1;
+      void answer(method, params).then((r) => {
+        conn.running -= 1;
+        reply(r);
+      });
     });
   });
 

@@ -9,6 +9,8 @@ import {
   retryLink,
   type ErrorOf,
   type Link,
+  type ConnectionState,
+  type EventsMissed,
   type ProcedureError,
   type Subscription,
 } from "../src/index.js";
@@ -92,6 +94,7 @@ export function errors(e: unknown): string {
       case "UNAVAILABLE":
       case "REQUEST_TOO_BIG":
       case "BATCH_TOO_BIG":
+      case "EVENTS_MISSED":
         return `${e.code} ${e.rpcCode} ${e.message} ${e.method} ${e.requestId ?? ""} ${e.data.requestId ?? ""}`;
       default: {
         const exhaustive: never = e;
@@ -145,7 +148,52 @@ export async function httpOnly(): Promise<void> {
   http.todos.changes();
   // @ts-expect-error nor WebSocket options
   createHttpClient<Procedures>({ url: "http://x/rpc", procedures, WebSocket });
+  // @ts-expect-error nor in-band credentials
+  createHttpClient<Procedures>({ url: "http://x/rpc", procedures, authenticate: () => "Bearer x" });
+  // @ts-expect-error nor a connection to watch
+  void http.$connection;
   http.$close();
+}
+
+export async function liveData(): Promise<void> {
+  const live = createClient<Procedures>({
+    url: "http://x/rpc",
+    procedures,
+    WebSocket,
+    keepAliveMs: 5000,
+    reconnect: { baseDelayMs: 50, maxDelayMs: 1000 },
+    authenticate: async () => "Bearer t",
+  });
+  createClient<Procedures>({ url: "http://x/rpc", procedures, keepAliveMs: false, reconnect: false, authenticate: () => null });
+  // @ts-expect-error credentials are a string (what an Authorization header carries)
+  createClient<Procedures>({ url: "http://x/rpc", procedures, authenticate: () => ({ token: "t" }) });
+
+  const state = live.$connection.state;
+  assertType<Equal<typeof state, ConnectionState>>(true);
+  // @ts-expect-error not one of the four states
+  if (state === "disconnected") return;
+  const stop: () => void = live.$connection.onChange((s) => {
+    assertType<Equal<typeof s, ConnectionState>>(true);
+  });
+  stop();
+  const who = await live.$connection.reauthenticate();
+  assertType<Equal<typeof who, { subject: string } | undefined>>(true);
+
+  const sub = live.todos.changes(undefined, {
+    lastEventId: "1:2",
+    onEventsMissed: (gap) => {
+      assertType<Equal<typeof gap, EventsMissed>>(true);
+      gap.code satisfies "EVENTS_MISSED";
+      gap.data.reason satisfies "expired" | "unknown";
+      gap.data.lastEventId satisfies string | undefined;
+    },
+  });
+  const last: string | undefined = sub.lastEventId;
+  void last;
+  const off: () => void = sub.onEventsMissed(() => undefined);
+  off();
+  // @ts-expect-error read-only
+  sub.lastEventId = "x";
 }
 
 export function idempotency(): void {

@@ -108,18 +108,45 @@ describe("subscriptions", () => {
     await server.waitFor(() => server.subs.length === 0);
   });
 
-  it("throws TRANSPORT when the socket drops", async () => {
+  it("throws TRANSPORT when the socket drops, with reconnect: false", async () => {
+    const once = createClient<Procedures>({ url: server.url, procedures, WebSocket, reconnect: false });
+    try {
+      const sub = once.todos.changes();
+      await sub.ready;
+      const pending = sub.next();
+      server.dropSockets();
+      const e = await rejection(pending);
+      assert.ok(once.todos.changes.isError(e) && e.code === "TRANSPORT");
+      assert.match(e.message, /closed/);
+      assert.equal(once.$connection.state, "closed");
+      // The next subscription opens a fresh socket.
+      const again = once.todos.changes();
+      await again.ready;
+      await again.return();
+    } finally {
+      once.close();
+    }
+  });
+
+  it("ends with the server's UNAVAILABLE when it drains, with reconnect: false", async () => {
+    const once = createClient<Procedures>({ url: server.url, procedures, WebSocket, reconnect: false });
+    try {
+      const sub = once.todos.changes();
+      await sub.ready;
+      await server.drain();
+      const e = await rejection(sub.next());
+      assert.ok(once.todos.changes.isError(e) && e.code === "UNAVAILABLE");
+    } finally {
+      once.close();
+    }
+  });
+
+  it("reads a binary frame holding UTF-8 JSON (a Buffer with ws)", async () => {
     const sub = client.todos.changes();
-    await sub.ready;
-    const pending = sub.next();
-    server.dropSockets();
-    const e = await rejection(pending);
-    assert.ok(client.todos.changes.isError(e) && e.code === "TRANSPORT");
-    assert.match(e.message, /closed/);
-    // The next subscription opens a fresh socket.
-    const again = client.todos.changes();
-    await again.ready;
-    await again.return();
+    const id = await sub.ready;
+    const item = { jsonrpc: "2.0", method: "todos.changes", params: { subscription: id, result: { kind: "deleted", id: 7 } } };
+    server.subs[0]?.socket.send(Buffer.from(JSON.stringify(item)), { binary: true });
+    assert.deepEqual((await sub.next()).value, { kind: "deleted", id: 7 });
   });
 
   it("handles items that arrive before the subscribe reply", async () => {

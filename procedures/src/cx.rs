@@ -216,6 +216,19 @@ impl Cx {
             .ok_or_else(|| crate::RpcError::framework(crate::FrameworkCode::Unauthenticated, "sign in first"))
     }
 
+    /// Asks a tracked subscription to resume after `id` (client side: sent as
+    /// `meta.lastEventId`); the server sets it from that member for the procedure to read.
+    pub fn with_last_event_id(self, id: impl Into<crate::EventId>) -> Self {
+        self.with_extension(crate::tracked::ResumeAfter(id.into()))
+    }
+
+    /// The id of the last event the subscriber saw, when it resubscribes to a tracked
+    /// subscription (`meta.lastEventId`): deliver what came after it, or send the
+    /// `EVENTS_MISSED` marker first ([`crate::RpcError::events_missed`]).
+    pub fn last_event_id(&self) -> Option<&crate::EventId> {
+        self.extensions.get::<crate::tracked::ResumeAfter>().map(|resume| &resume.0)
+    }
+
     /// A typed value stored in the context.
     pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
         self.extensions.get::<T>()

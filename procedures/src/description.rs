@@ -76,6 +76,10 @@ pub struct ProcedureDescription {
     /// of making it once, so clients may retry it after a failure that left its outcome unknown.
     /// Always false for queries (which are safe to retry by kind) and subscriptions.
     pub idempotent: bool,
+    /// Whether a subscription yields `accord::Tracked` items: each goes out with an `eventId`,
+    /// and a subscriber can resume after the last one it saw (`meta.lastEventId`). `output`
+    /// describes the item's value. Always false for queries and mutations.
+    pub tracked: bool,
     /// The input type; `None` for a procedure without input.
     pub input: Option<TypeDescription>,
     /// The output type (for a subscription: the type of each item).

@@ -90,6 +90,9 @@ framework_codes! {
     Overloaded = -32050, "OVERLOADED";
     /// A dependency is down or the server is draining.
     Unavailable = -32051, "UNAVAILABLE";
+    /// A marker inside a subscription, not its end: events after `data.lastEventId` could not
+    /// all be delivered (`data.reason`); the subscription goes on live. Refetch.
+    EventsMissed = -32052, "EVENTS_MISSED";
     /// Client side only: the request never got an answer.
     Transport = -32099, "TRANSPORT";
 }

@@ -89,6 +89,31 @@ pub struct TransportData {
     pub reason: Option<String>,
 }
 
+/// `data` of `EVENTS_MISSED`: which resume failed, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventsMissedData {
+    /// The id the subscriber asked to resume after (`meta.lastEventId`); absent when a client
+    /// resubscribed with no id to resume from (nothing had arrived yet, or the subscription is
+    /// not tracked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub last_event_id: Option<String>,
+    /// Why the events in between cannot be delivered.
+    pub reason: MissedReason,
+}
+
+/// Why a subscription could not resume.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum MissedReason {
+    /// The id is older than what the server keeps (its retention window).
+    Expired,
+    /// The server does not know the id: another stream or server generation (a restart of an
+    /// in-process backend, lost storage), a malformed id, an untracked subscription, or no id.
+    Unknown,
+}
+
 /// The fields of a framework error's `data` besides `code` and `requestId`.
 pub trait FrameworkData: Serialize {
     /// The codes whose `data` has this shape.
@@ -110,6 +135,9 @@ impl FrameworkData for LimitData {
 impl FrameworkData for TimeoutData {
     const CODES: &'static [FrameworkCode] = &[FrameworkCode::Timeout];
 }
+impl FrameworkData for EventsMissedData {
+    const CODES: &'static [FrameworkCode] = &[FrameworkCode::EventsMissed];
+}
 impl FrameworkData for TransportData {
     const CODES: &'static [FrameworkCode] = &[FrameworkCode::Transport];
 }
@@ -125,6 +153,7 @@ impl FrameworkCode {
             FrameworkCode::Timeout => TypeDescription::of::<TimeoutData>(),
             FrameworkCode::RequestTooBig | FrameworkCode::BatchTooBig => TypeDescription::of::<LimitData>(),
             FrameworkCode::Transport => TypeDescription::of::<TransportData>(),
+            FrameworkCode::EventsMissed => TypeDescription::of::<EventsMissedData>(),
             _ => return None,
         })
     }
@@ -191,6 +220,7 @@ mod tests {
                 LimitData::CODES,
                 TimeoutData::CODES,
                 TransportData::CODES,
+                EventsMissedData::CODES,
             ];
             let owned = owners.iter().any(|codes| codes.contains(code));
             assert_eq!(owned, code.data().is_some(), "{}", code.as_str());

@@ -16,8 +16,25 @@ use crate::{Cx, Description, ProcedureDescription, ProcedureError, RpcError};
 
 /// The future of a query or mutation: the serialized output, or the error object.
 pub type CallFuture = Pin<Box<dyn Future<Output = Result<Box<RawValue>, RpcError>> + Send>>;
-/// A subscription's items, serialized; an `Err` item ends the stream with that error.
-pub type ItemStream = Pin<Box<dyn Stream<Item = Result<Box<RawValue>, RpcError>> + Send>>;
+/// A subscription's items, serialized. An `Err` item ends the stream with that error, except
+/// the `EVENTS_MISSED` marker ([`RpcError::is_events_missed`]), which the stream goes on after.
+pub type ItemStream = Pin<Box<dyn Stream<Item = Result<Item, RpcError>> + Send>>;
+
+/// One serialized subscription item, as a server sends it and a transport receives it.
+#[derive(Clone, Debug)]
+pub struct Item {
+    /// The item (`params.result` on the wire).
+    pub value: Box<RawValue>,
+    /// Its id, for a tracked subscription (`params.eventId`).
+    pub event_id: Option<crate::EventId>,
+}
+
+impl Item {
+    /// An item without an id (an untracked subscription's).
+    pub fn untracked(value: Box<RawValue>) -> Self {
+        Self { value, event_id: None }
+    }
+}
 /// The future of a subscription: its item stream, or the error that refused it.
 pub type SubscribeFuture = Pin<Box<dyn Future<Output = Result<ItemStream, RpcError>> + Send>>;
 
@@ -102,30 +119,62 @@ where
     F: Fn(Cx, I) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<crate::Stream<T, E>, E>> + Send + 'static,
 {
+    stream_handler(decode, method, |value: T| serialize(&value).map(Item::untracked))
+}
+
+/// Wraps a tracked subscription method: each item goes out with its [`crate::EventId`].
+pub fn tracked_subscribe_handler<I, T, E, F, Fut>(decode: fn(Option<&str>) -> Result<I, RpcError>, method: F) -> Handler
+where
+    I: Send + 'static,
+    T: crate::WireType,
+    E: ProcedureError,
+    F: Fn(Cx, I) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<crate::Stream<crate::Tracked<T>, E>, E>> + Send + 'static,
+{
+    stream_handler(decode, method, |tracked: crate::Tracked<T>| {
+        serialize(&tracked.value).map(|value| Item { value, event_id: Some(tracked.id) })
+    })
+}
+
+/// A subscription handler whose typed items become wire items with `item`.
+fn stream_handler<I, T, E, F, Fut>(
+    decode: fn(Option<&str>) -> Result<I, RpcError>,
+    method: F,
+    item: fn(T) -> Result<Item, RpcError>,
+) -> Handler
+where
+    I: Send + 'static,
+    T: Send + 'static,
+    E: ProcedureError,
+    F: Fn(Cx, I) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<crate::Stream<T, E>, E>> + Send + 'static,
+{
     Handler::Subscribe(Arc::new(move |cx, params| match decode(params) {
         Err(error) => Box::pin(std::future::ready(Err(error))),
         Ok(input) => {
             let subscribe = method(cx, input);
             Box::pin(async move {
                 let items = subscribe.await.map_err(E::into_rpc_error)?;
-                Ok(Box::pin(Items { inner: items }) as ItemStream)
+                Ok(Box::pin(Items { inner: items, item }) as ItemStream)
             })
         }
     }))
 }
 
-/// Serializes each item of a typed stream.
+/// Serializes each item of a typed stream with `item`.
 struct Items<T, E> {
     inner: crate::Stream<T, E>,
+    item: fn(T) -> Result<Item, RpcError>,
 }
 
-impl<T: Serialize, E: ProcedureError> Stream for Items<T, E> {
-    type Item = Result<Box<RawValue>, RpcError>;
+impl<T, E: ProcedureError> Stream for Items<T, E> {
+    type Item = Result<Item, RpcError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx).map(|item| {
+        let this = &mut *self;
+        this.inner.as_mut().poll_next(cx).map(|item| {
             item.map(|item| match item {
-                Ok(value) => serialize(&value),
+                Ok(value) => (this.item)(value),
                 Err(error) => Err(error.into_rpc_error()),
             })
         })

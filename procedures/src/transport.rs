@@ -6,6 +6,7 @@
 //! the `client` feature.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -14,7 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-use crate::{Cx, Kind, ProcedureError, RpcError};
+use crate::{Cx, Item, Kind, ProcedureError, RpcError, Tracked};
 
 /// The procedure a call goes to, as a transport needs to know it: where to send the call, and
 /// whether sending it again after a failure is safe (for retries).
@@ -46,8 +47,9 @@ impl Method {
     }
 }
 
-/// Raw subscription items as a transport delivers them.
-pub type TransportStream = Pin<Box<dyn Stream<Item = Result<Box<RawValue>, RpcError>> + Send>>;
+/// Raw subscription items as a transport delivers them. An `Err` item is the last one, except
+/// the `EVENTS_MISSED` marker ([`RpcError::is_events_missed`]).
+pub type TransportStream = Pin<Box<dyn Stream<Item = Result<Item, RpcError>> + Send>>;
 
 /// Moves JSON-RPC calls to a server and back.
 ///
@@ -63,7 +65,8 @@ pub trait Transport: Send + Sync {
     ) -> impl Future<Output = Result<Box<RawValue>, RpcError>> + Send;
 
     /// Opens a subscription. The stream ends when the server completes it; an `Err` item is
-    /// the last one.
+    /// the last one, except the `EVENTS_MISSED` marker. A `cx` with
+    /// [`Cx::with_last_event_id`] asks a tracked subscription to resume after that event.
     fn subscribe(
         &self,
         method: &'static str,
@@ -102,11 +105,52 @@ where
     O: crate::WireType,
     E: ProcedureError,
 {
+    subscribe_decoded(transport, method, unsubscribe, cx, input, |item| decode(&item.value)).await
+}
+
+/// Subscribes to a tracked subscription `method`: each item comes with its [`crate::EventId`].
+pub async fn subscribe_tracked<T, I, O, E>(
+    transport: &T,
+    method: &'static str,
+    unsubscribe: &'static str,
+    cx: &Cx,
+    input: Option<&I>,
+) -> Result<crate::Stream<Tracked<O>, E>, E>
+where
+    T: Transport,
+    I: crate::WireType,
+    O: crate::WireType,
+    E: ProcedureError,
+{
+    subscribe_decoded(transport, method, unsubscribe, cx, input, decode_tracked).await
+}
+
+async fn subscribe_decoded<T, I, O, E>(
+    transport: &T,
+    method: &'static str,
+    unsubscribe: &'static str,
+    cx: &Cx,
+    input: Option<&I>,
+    decode: fn(Item) -> Result<O, E>,
+) -> Result<crate::Stream<O, E>, E>
+where
+    T: Transport,
+    I: crate::WireType,
+    O: Send + 'static,
+    E: ProcedureError,
+{
     let params = encode::<I, E>(input)?;
     match transport.subscribe(method, unsubscribe, params, cx).await {
-        Ok(raw) => Ok(Box::pin(Decoded::<O, E> { raw, _types: std::marker::PhantomData })),
+        Ok(raw) => Ok(Box::pin(Decoded::<O, E> { raw, decode, _types: PhantomData })),
         Err(error) => Err(E::from_rpc_error(error)),
     }
+}
+
+fn decode_tracked<O: DeserializeOwned, E: ProcedureError>(item: Item) -> Result<Tracked<O>, E> {
+    let Some(id) = item.event_id else {
+        return Err(E::from(RpcError::transport("a tracked subscription's item came without its eventId")));
+    };
+    Ok(Tracked { id, value: decode::<O, E>(&item.value)? })
 }
 
 fn encode<I: Serialize, E: ProcedureError>(input: Option<&I>) -> Result<Option<Box<RawValue>>, E> {
@@ -125,16 +169,18 @@ fn decode<O: DeserializeOwned, E: ProcedureError>(raw: &RawValue) -> Result<O, E
 
 struct Decoded<O, E> {
     raw: TransportStream,
-    _types: std::marker::PhantomData<fn() -> (O, E)>,
+    decode: fn(Item) -> Result<O, E>,
+    _types: PhantomData<fn() -> (O, E)>,
 }
 
-impl<O: DeserializeOwned, E: ProcedureError> Stream for Decoded<O, E> {
+impl<O, E: ProcedureError> Stream for Decoded<O, E> {
     type Item = Result<O, E>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let decode = self.decode;
         self.raw.as_mut().poll_next(cx).map(|item| {
             item.map(|item| match item {
-                Ok(raw) => decode(&raw),
+                Ok(item) => decode(item),
                 Err(error) => Err(E::from_rpc_error(error)),
             })
         })

@@ -7,6 +7,11 @@
 //! instant: a session revoked or expired while the socket stays open stops working within that
 //! bound, its calls answered `UNAUTHENTICATED` and the subscriptions opened with it ended.
 //!
+//! A WebSocket may also send its credentials in band, as its first message
+//! (`rpc.authenticate {"authorization": "..."}`, `websocket/authenticate.rs`): the
+//! authenticator then sees the upgrade request with that `Authorization` header, and so does
+//! every later re-authentication.
+//!
 //! Whether a procedure needs an identity is declared in the trait (`#[query(authenticated)]`)
 //! and enforced by the call pipeline, so it holds for batch entries and WebSocket calls too.
 //! Finer checks (roles, ownership) belong in the procedure: `cx.require_identity()?` and a

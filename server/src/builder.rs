@@ -390,6 +390,7 @@ impl Settings {
                 Procedure {
                     name: description.name,
                     kind: description.kind,
+                    tracked: description.tracked,
                     authenticated: description.authenticated,
                     timeout: policy.timeout.unwrap_or(self.default_timeout),
                     in_flight: policy.max_in_flight.map(|n| Arc::new(Semaphore::new(n))),

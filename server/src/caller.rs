@@ -85,7 +85,13 @@ pub(crate) async fn identity_ended(
     let Some(opened_as) = opened_as else { return std::future::pending().await };
     loop {
         let ended = match &*watch.borrow_and_update() {
-            Authentication::Authenticated(identity) if *identity == opened_as => None,
+            // The same subject with the same roles: refreshed credentials (a new expiry, say)
+            // keep the subscriptions going.
+            Authentication::Authenticated(identity)
+                if identity.subject() == opened_as.subject() && identity.roles() == opened_as.roles() =>
+            {
+                None
+            }
             Authentication::Refused(error) => Some(error.clone()),
             _ => Some(crate::auth::revoked()),
         };

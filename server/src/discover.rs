@@ -39,6 +39,7 @@ pub(crate) fn description() -> ProcedureDescription {
         deprecated: false,
         authenticated: false,
         idempotent: false,
+        tracked: false,
         input: None,
         output: TypeDescription::of::<()>(),
         error: TypeDescription::of::<accord::Error>(),

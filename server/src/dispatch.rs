@@ -1,7 +1,7 @@
 //! Answering one message (an HTTP body or a WebSocket frame): a single call, or a batch whose
 //! entries go through the pipeline one by one, up to `batch_concurrency` at a time, answered in
 //! request order. Notifications run but get no answer; a message of notifications only gets no
-//! answer at all.
+//! answer at all. `rpc.ping` is answered `true` here, before any check (it is a keep-alive).
 
 use accord::{FrameworkCode, Kind, LimitData, RetryHintData, RpcError};
 use futures_util::StreamExt;
@@ -108,6 +108,24 @@ fn respond(
     }
 }
 
+/// `rpc.ping` and `rpc.authenticate` (on a WebSocket, a lone `rpc.authenticate` is answered
+/// by the connection itself, in order: one that reaches here came over HTTP or in a batch).
+/// `None` for any other method.
+fn protocol_method(call: &Call<'_>, websocket: bool) -> Option<Result<Box<RawValue>, RpcError>> {
+    match &*call.method {
+        protocol::PING => Some(Ok(RawValue::from_string("true".into()).unwrap_or_else(|_| RawValue::NULL.to_owned()))),
+        protocol::AUTHENTICATE => {
+            let why = if websocket {
+                "rpc.authenticate is sent alone, as its own WebSocket message, not in a batch"
+            } else {
+                "rpc.authenticate is for WebSockets; over HTTP send credentials with each request"
+            };
+            Some(Err(RpcError::framework(FrameworkCode::InvalidRequest, why)))
+        }
+        _ => None,
+    }
+}
+
 /// Running the entries of one message.
 struct Run<'r> {
     pipeline: &'r Pipeline,
@@ -124,7 +142,9 @@ impl Run<'_> {
             Entry::Invalid(id, error) => return Some((id, Outcome::Answer(Err(error)))),
             Entry::Call(call) => call,
         };
-        let outcome = if self.draining {
+        let outcome = if let Some(answer) = protocol_method(&call, self.subscriptions.is_some()) {
+            Outcome::Answer(answer.map_err(|error| with_request_id(error, &request_id::generate())))
+        } else if self.draining {
             let hint = RetryHintData { retry_after_ms: Some(0), limit: None };
             let error = RpcError::from_data(FrameworkCode::Unavailable, "the server is shutting down; reconnect", hint);
             Outcome::Answer(Err(with_request_id(error, &request_id::generate())))

@@ -6,6 +6,9 @@
 //! metrics and access log. Beside `/rpc` the same port serves `/healthz`, `/readyz` and
 //! `/metrics`. See the README for defaults and how to configure or replace each part.
 //!
+//! Live data: [`topics`] is a publish/subscribe facility (in process, or Redis Streams shared by
+//! every instance) whose subscriptions resume after a reconnect, on any instance.
+//!
 //! ```no_run
 //! # use accord::{Cx, RpcError};
 //! # #[accord::wire] pub struct Ping { pub n: u32 }
@@ -71,6 +74,7 @@ mod shutdown;
 mod static_files;
 #[cfg(feature = "otel")]
 pub mod telemetry;
+pub mod topics;
 mod tower_service;
 mod websocket;
 
@@ -95,4 +99,5 @@ pub use rate_limit::{OnBackendError, RedisBackend};
 pub use request_id::REQUEST_ID_HEADER;
 pub use server::{RunningServer, ServeError, Server};
 pub use service::{RPC_PATH, TIMEOUT_HEADER};
+pub use topics::{Retention, Topic, TopicError, Topics};
 pub use tower_service::AccordService;

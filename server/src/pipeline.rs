@@ -35,6 +35,8 @@ pub(crate) const GLOBAL_RULE: &str = "*";
 pub(crate) struct Procedure {
     pub name: &'static str,
     pub kind: Kind,
+    /// A subscription whose items carry event ids (it honours `meta.lastEventId`).
+    pub tracked: bool,
     pub authenticated: bool,
     pub timeout: Duration,
     pub in_flight: Option<Arc<Semaphore>>,
@@ -74,6 +76,9 @@ pub(crate) struct Opened {
     pub request_id: RequestId,
     /// The identity it was opened with: it ends when that identity does.
     pub identity: Option<Identity>,
+    /// An `EVENTS_MISSED` marker to send before the first item: the subscriber asked to resume
+    /// a subscription that is not tracked.
+    pub missed: Option<RpcError>,
 }
 
 /// What running the handler produced.
@@ -132,7 +137,13 @@ impl Pipeline {
         match ran {
             Ok(Ran::Answer(result)) => Outcome::Answer(Ok(result)),
             Ok(Ran::Items(items)) => {
-                Outcome::Subscribed(Opened { method: procedure.name, items, request_id, identity })
+                let missed = match &call.meta.last_event_id {
+                    Some(id) if !procedure.tracked => {
+                        Some(RpcError::events_missed(Some(id.as_str()), accord::MissedReason::Unknown))
+                    }
+                    _ => None,
+                };
+                Outcome::Subscribed(Opened { method: procedure.name, items, request_id, identity, missed })
             }
             Err(error) => Outcome::Answer(Err(with_request_id(error, &request_id))),
         }
@@ -178,7 +189,12 @@ impl Pipeline {
         if let Some(identity) = identity {
             extensions.insert(identity.clone());
         }
-        let cx = Cx::from_extensions(extensions);
+        let mut cx = Cx::from_extensions(extensions);
+        if procedure.kind == Kind::Subscription
+            && let Some(id) = &call.meta.last_event_id
+        {
+            cx = cx.with_last_event_id(id.clone());
+        }
         let params = call.params.map(RawValue::get);
 
         procedure.metrics.in_flight.increment(1.0);

@@ -26,6 +26,7 @@ const COMPARED: &[&str] = &[
     "x-accord-unsubscribe",
     "x-accord-authenticated",
     "x-accord-idempotent",
+    "x-accord-tracked",
     "x-accord-input",
 ];
 
@@ -183,6 +184,27 @@ impl Procedure<'_, '_> {
                 );
                 self.report(Class::Breaking, "idempotency-added", message);
             }
+            _ => {}
+        }
+        // Tracking lets clients resume; a client built for it against a server without it just
+        // cannot (it is told so with EVENTS_MISSED), so no direction breaks, one degrades.
+        match (flag(before, "x-accord-tracked"), flag(after, "x-accord-tracked")) {
+            (false, true) if backward => self.report(
+                Class::Safe,
+                "tracking-added",
+                format!("`{name}` now sends event ids: clients can resume it after a reconnect"),
+            ),
+            (false, true) => self.report(
+                Class::Warning,
+                "tracking-added",
+                format!("`{name}` is tracked, but the baseline's server sends no event ids: clients cannot resume it"),
+            ),
+            (true, false) if backward => self.report(
+                Class::Warning,
+                "tracking-removed",
+                format!("`{name}` no longer sends event ids: old clients cannot resume it and are told EVENTS_MISSED"),
+            ),
+            (true, false) => self.report(Class::Safe, "tracking-removed", format!("`{name}` is no longer tracked")),
             _ => {}
         }
         if before.get("paramStructure") != after.get("paramStructure") {

@@ -84,6 +84,9 @@ pub trait Loans {
     /// Take a book back; taking it back twice changes nothing.
     #[mutation(idempotent)]
     async fn take_back(&self, cx: &Cx, input: BookId) -> Result<Book, LoanError>;
+    /// Books as they come back; resumable after a reconnect.
+    #[subscription]
+    async fn returned(&self, cx: &Cx) -> Result<Stream<accord::Tracked<Book>, LoanError>, LoanError>;
 }
 
 /// Two Rust types that both want the TypeScript name `Item`.

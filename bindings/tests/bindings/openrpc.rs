@@ -31,7 +31,10 @@ fn the_document_is_openrpc_with_sorted_methods() {
     );
     let names: Vec<&str> =
         document["methods"].as_array().into_iter().flatten().filter_map(|m| m["name"].as_str()).collect();
-    assert_eq!(names, ["loans.lend", "loans.takeBack", "shelf.add", "shelf.added", "shelf.allBooks", "shelf.get"]);
+    assert_eq!(
+        names,
+        ["loans.lend", "loans.returned", "loans.takeBack", "shelf.add", "shelf.added", "shelf.allBooks", "shelf.get"]
+    );
     let schemas: Vec<&String> =
         document["components"]["schemas"].as_object().into_iter().flatten().map(|(k, _)| k).collect();
     assert_eq!(schemas, ["Book", "BookId", "LoanError", "NewBook", "ShelfError"]);
@@ -101,6 +104,11 @@ fn errors_list_the_domain_errors_and_point_at_the_union() {
     assert_eq!(method(&document, "loans.lend")["x-accord-error"], json!({"$ref": "#/components/schemas/LoanError"}));
     assert_eq!(method(&document, "loans.takeBack")["x-accord-idempotent"], json!(true));
     assert_eq!(method(&document, "loans.lend").get("x-accord-idempotent"), None);
+    let returned = method(&document, "loans.returned");
+    assert_eq!(returned["x-accord-tracked"], json!(true));
+    assert_eq!(returned["result"]["schema"], json!({"$ref": "#/components/schemas/Book"}), "the item is the value");
+    assert!(returned["result"]["description"].as_str().is_some_and(|d| d.contains("eventId")));
+    assert_eq!(method(&document, "shelf.added").get("x-accord-tracked"), None);
 }
 
 #[test]

@@ -46,6 +46,8 @@ export type Procedures = {{
   loans: {{
     /** Lend a book. */
     lend: {{ kind: "mutation"; input: BookId; output: Book; error: LoanError }};
+    /** Books as they come back; resumable after a reconnect. */
+    returned: {{ kind: "subscription"; tracked: true; input: void; output: Book; error: LoanError }};
     /** Take a book back; taking it back twice changes nothing. */
     takeBack: {{ kind: "mutation"; idempotent: true; input: BookId; output: Book; error: LoanError }};
   }};
@@ -69,7 +71,7 @@ export type Procedures = {{
  * queries and `mutation:idempotent`s (mutations declared `#[mutation(idempotent)]`).
  */
 export const procedures = {{
-  loans: {{ lend: "mutation", takeBack: "mutation:idempotent" }},
+  loans: {{ lend: "mutation", returned: "subscription", takeBack: "mutation:idempotent" }},
   shelf: {{ add: "mutation", added: "subscription", allBooks: "query", get: "query" }},
 }} as const;
 "#

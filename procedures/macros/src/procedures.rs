@@ -36,8 +36,11 @@ struct Procedure {
     cx_ty: Type,
     input: Option<Type>,
     output: Type,
-    /// For a subscription, `Stream<Item, Error>`'s item; otherwise the output itself.
+    /// For a subscription, `Stream<Item, Error>`'s item (inside `Tracked<..>` for a tracked
+    /// one); otherwise the output itself.
     item: Type,
+    /// A subscription whose items are `Tracked<Item>`.
+    tracked: bool,
     error: Type,
 }
 
@@ -233,9 +236,15 @@ fn parse_procedure(f: &TraitItemFn) -> syn::Result<Procedure> {
     }
 
     let (output, error) = result_types(&sig.output)?;
-    let item = match kind {
-        Kind::Subscription => stream_item(&output)?,
-        _ => output.clone(),
+    let (item, tracked) = match kind {
+        Kind::Subscription => {
+            let item = stream_item(&output)?;
+            match tracked_value(&item)? {
+                Some(value) => (value, true),
+                None => (item, false),
+            }
+        }
+        _ => (output.clone(), false),
     };
 
     Ok(Procedure {
@@ -251,6 +260,7 @@ fn parse_procedure(f: &TraitItemFn) -> syn::Result<Procedure> {
         input,
         output,
         item,
+        tracked,
         error,
     })
 }
@@ -282,6 +292,20 @@ fn stream_item(output: &Type) -> syn::Result<Type> {
     match args.as_slice() {
         [item, _error] => Ok(item.clone()),
         _ => Err(syn::Error::new_spanned(output, MESSAGE)),
+    }
+}
+
+/// `T` when a subscription's item is `Tracked<T>` (by the last path segment, so `accord::Tracked`
+/// and an imported `Tracked` both count).
+fn tracked_value(item: &Type) -> syn::Result<Option<Type>> {
+    const MESSAGE: &str = "a tracked subscription's item is `accord::Tracked<Item>`, with one type argument";
+    let Type::Path(path) = item else { return Ok(None) };
+    if path.path.segments.last().is_none_or(|segment| segment.ident != "Tracked") {
+        return Ok(None);
+    }
+    match last_segment_args(item, "Tracked").as_deref() {
+        Some([value]) => Ok(Some(value.clone())),
+        _ => Err(syn::Error::new_spanned(item, MESSAGE)),
     }
 }
 
@@ -344,6 +368,7 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
         let (method, rust_name, docs, authenticated) = (&p.method, p.ident.to_string(), &p.docs, p.authenticated);
         let deprecated = p.deprecated;
         let idempotent = p.idempotent;
+        let tracked = p.tracked;
         let unsubscribe = match p.kind {
             Kind::Subscription => {
                 let unsubscribe = format!("{name}.unsubscribe");
@@ -376,6 +401,7 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
                 deprecated: #deprecated,
                 authenticated: #authenticated,
                 idempotent: #idempotent,
+                tracked: #tracked,
                 input: #input,
                 output: #output,
                 error: #error,
@@ -399,6 +425,7 @@ fn api(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenStre
             ),
         };
         let wrap = match p.kind {
+            Kind::Subscription if p.tracked => quote!(tracked_subscribe_handler),
             Kind::Subscription => quote!(subscribe_handler),
             _ => quote!(call_handler),
         };
@@ -484,7 +511,8 @@ fn client(item: &ItemTrait, namespace: &str, procedures: &[Procedure]) -> TokenS
         let body = match p.kind {
             Kind::Subscription => {
                 let unsubscribe = format!("{method}.unsubscribe");
-                quote!(::accord::__private::subscribe::<__Transport, #input_ty, #item, #error>(&self.transport, #method, #unsubscribe, cx, #input).await)
+                let subscribe = if p.tracked { quote!(subscribe_tracked) } else { quote!(subscribe) };
+                quote!(::accord::__private::#subscribe::<__Transport, #input_ty, #item, #error>(&self.transport, #method, #unsubscribe, cx, #input).await)
             }
             kind => {
                 let kind = match kind {

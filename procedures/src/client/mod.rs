@@ -34,7 +34,7 @@ mod ws;
 
 pub use self::http::HttpTransport;
 pub use retry::RetryPolicy;
-pub use ws::WsTransport;
+pub use ws::{Authorize, ConnectionState, WsTransport};
 
 use std::time::{Duration, Instant};
 
@@ -54,13 +54,30 @@ impl ConnectError {
     }
 }
 
-/// Options shared by both transports.
-#[derive(Clone, Debug)]
+/// Options shared by both transports (the keep-alive, reconnection and in-band credentials
+/// are the WebSocket's).
+#[derive(Clone)]
 pub struct TransportOptions {
     headers: ::http::HeaderMap,
     request_timeout: Duration,
     retry: RetryPolicy,
     max_response_bytes: usize,
+    keep_alive: Duration,
+    reconnect_delay: Duration,
+    max_reconnect_delay: Duration,
+    authorize: Option<Authorize>,
+}
+
+impl std::fmt::Debug for TransportOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransportOptions")
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("request_timeout", &self.request_timeout)
+            .field("retry", &self.retry)
+            .field("keep_alive", &self.keep_alive)
+            .field("authorize", &self.authorize.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for TransportOptions {
@@ -70,6 +87,10 @@ impl Default for TransportOptions {
             request_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             max_response_bytes: 10 * 1024 * 1024,
+            keep_alive: Duration::from_secs(15),
+            reconnect_delay: Duration::from_millis(100),
+            max_reconnect_delay: Duration::from_secs(5),
+            authorize: None,
         }
     }
 }
@@ -102,6 +123,43 @@ impl TransportOptions {
     /// with `TRANSPORT`.
     pub fn max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
+        self
+    }
+
+    /// WebSocket: how often a silent connection is pinged (`rpc.ping`; default 15 s). A
+    /// connection that hears nothing at all for two intervals is taken for dead and replaced.
+    pub fn keep_alive(mut self, interval: Duration) -> Self {
+        self.keep_alive = interval.max(Duration::from_millis(10));
+        self
+    }
+
+    /// WebSocket: the reconnection backoff: the first delay is drawn below `first` (default
+    /// 100 ms), each later bound doubles up to `max` (default 5 s); full jitter.
+    pub fn reconnect_backoff(mut self, first: Duration, max: Duration) -> Self {
+        self.reconnect_delay = first;
+        self.max_reconnect_delay = max.max(first);
+        self
+    }
+
+    /// WebSocket: credentials sent in band (`rpc.authenticate`) as the first message of every
+    /// connection, instead of in the upgrade request's headers or URL. `authorization` is what
+    /// an `Authorization` header would carry (`"Bearer ..."`).
+    pub fn authorization(self, authorization: impl Into<String>) -> Self {
+        let value: std::sync::Arc<str> = authorization.into().into();
+        self.authorize_with(move || {
+            let value = value.clone();
+            async move { Some(value.to_string()) }
+        })
+    }
+
+    /// WebSocket: like [`authorization`](Self::authorization), asking `hook` for the current
+    /// credentials at each (re)connection, so a refreshed token is used; `None` sends none.
+    pub fn authorize_with<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Option<String>> + Send + 'static,
+    {
+        self.authorize = Some(std::sync::Arc::new(move || Box::pin(hook()) as ws::AuthorizeFuture));
         self
     }
 

@@ -110,6 +110,12 @@ pub(crate) fn retryable(error: &RpcError) -> bool {
     }
 }
 
+/// A full-jitter backoff delay: drawn below `first` doubled `attempt` times, capped at `max`.
+pub(super) fn backoff(first: Duration, max: Duration, attempt: u32) -> Duration {
+    let bound = first.saturating_mul(2u32.saturating_pow(attempt.min(30))).min(max);
+    bound.mul_f64(random_unit())
+}
+
 /// A number in [0, 1) that differs between calls: enough randomness for jitter without a
 /// random-number crate (each `RandomState` is freshly keyed).
 fn random_unit() -> f64 {

@@ -10,13 +10,30 @@ use crate::{FrameworkCode, RpcError, TransportData};
 /// (`"meta": {"timeoutMs": ...}`, docs/wire.md); params are left out for a procedure without
 /// input.
 pub(super) fn request(id: u64, method: &str, params: Option<&RawValue>, timeout_ms: Option<u64>) -> String {
+    request_resuming(id, method, params, timeout_ms, None)
+}
+
+/// A request that may also carry `meta.lastEventId` (a subscribe resuming a tracked
+/// subscription).
+pub(super) fn request_resuming(
+    id: u64,
+    method: &str,
+    params: Option<&RawValue>,
+    timeout_ms: Option<u64>,
+    last_event_id: Option<&str>,
+) -> String {
     let mut text = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":{}"#, quote(method));
     if let Some(params) = params {
         text.push_str(r#","params":"#);
         text.push_str(params.get());
     }
-    if let Some(ms) = timeout_ms {
-        text.push_str(&format!(r#","meta":{{"timeoutMs":{ms}}}"#));
+    match (timeout_ms, last_event_id) {
+        (None, None) => {}
+        (Some(ms), None) => text.push_str(&format!(r#","meta":{{"timeoutMs":{ms}}}"#)),
+        (None, Some(last)) => text.push_str(&format!(r#","meta":{{"lastEventId":{}}}"#, quote(last))),
+        (Some(ms), Some(last)) => {
+            text.push_str(&format!(r#","meta":{{"timeoutMs":{ms},"lastEventId":{}}}"#, quote(last)))
+        }
     }
     text.push('}');
     text
@@ -48,6 +65,12 @@ pub(super) struct Notification<'a> {
     /// Present (possibly `null`) on the closing notification.
     #[serde(default, borrow, deserialize_with = "present")]
     pub error: Option<&'a RawValue>,
+    /// A tracked item's id.
+    #[serde(default, rename = "eventId")]
+    pub event_id: Option<String>,
+    /// The `EVENTS_MISSED` marker (an error object); the subscription goes on.
+    #[serde(default, borrow)]
+    pub missed: Option<&'a RawValue>,
 }
 
 fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<&'de RawValue>, D::Error> {
@@ -92,6 +115,21 @@ mod tests {
             request(2, "t.b", Some(&params), Some(250)),
             r#"{"jsonrpc":"2.0","id":2,"method":"t.b","params":{"x":1},"meta":{"timeoutMs":250}}"#
         );
+    }
+
+    #[test]
+    fn resuming_subscribes_carry_the_last_event_id() {
+        assert_eq!(
+            request_resuming(3, "t.s", None, None, Some("e:1-0")),
+            r#"{"jsonrpc":"2.0","id":3,"method":"t.s","meta":{"lastEventId":"e:1-0"}}"#
+        );
+        let item: Incoming<'_> = serde_json::from_str(
+            r#"{"method":"t.s","params":{"subscription":"1","result":{"a":1},"eventId":"e:2-0"}}"#,
+        )
+        .unwrap();
+        let params = item.params.unwrap();
+        assert_eq!(params.event_id.as_deref(), Some("e:2-0"));
+        assert!(params.missed.is_none());
     }
 
     #[test]

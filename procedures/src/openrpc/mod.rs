@@ -11,7 +11,8 @@
 //! `x-accord-kind`, `x-accord-error` (the schema of the error union), `x-accord-input` (the
 //! schema of the whole input, which `bindings diff` compares), for subscriptions
 //! `x-accord-unsubscribe`, `x-accord-authenticated: true` for procedures that need a caller, and
-//! `x-accord-idempotent: true` for mutations declared `#[mutation(idempotent)]`.
+//! `x-accord-idempotent: true` for mutations declared `#[mutation(idempotent)]`, and
+//! `x-accord-tracked: true` for subscriptions whose items carry event ids (`accord::Tracked`).
 //! A `#[deprecated]` procedure is `deprecated: true`, and so is each param whose field is.
 
 mod integer_bounds;
@@ -162,6 +163,10 @@ pub fn document(apis: &[Description], options: &Info) -> Result<Value, OpenRpcEr
     Ok(document)
 }
 
+/// The result description of a tracked subscription.
+const TRACKED_ITEM: &str = "One item of the subscription (each notification's `params.result`), with its id in \
+    `params.eventId`: send the last id seen as `meta.lastEventId` to resume after it.";
+
 /// One OpenRPC method object.
 fn method(
     procedure: &Procedure<'_>,
@@ -174,7 +179,9 @@ fn method(
         None => Vec::new(),
     };
     let mut result = json!({ "name": "result", "schema": schemas.output });
-    if description.unsubscribe.is_some() {
+    if description.tracked {
+        result["description"] = TRACKED_ITEM.into();
+    } else if description.unsubscribe.is_some() {
         result["description"] = "One item of the subscription (each notification's `params.result`).".into();
     }
 
@@ -199,6 +206,9 @@ fn method(
     contract_members(&mut method, description, schemas.input.as_ref());
     if description.idempotent {
         method["x-accord-idempotent"] = true.into();
+    }
+    if description.tracked {
+        method["x-accord-tracked"] = true.into();
     }
     Ok(method)
 }

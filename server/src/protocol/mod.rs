@@ -14,14 +14,15 @@
 //!
 //! Ids are echoed exactly as sent (`-1`, `1.5`, `18446744073709551616`, `"x"`), as their raw
 //! JSON text. Accord's one extension is an optional top-level `meta` object beside
-//! `params`: `{"timeoutMs": n}` shortens the call's deadline (`docs/wire.md`).
+//! `params`: `{"timeoutMs": n}` shortens the call's deadline, `{"lastEventId": "..."}` resumes a
+//! tracked subscription (`docs/wire.md`).
 
 mod response;
 
 use std::borrow::Cow;
 use std::time::Duration;
 
-use accord::{FrameworkCode, RpcError};
+use accord::{EventId, FrameworkCode, RpcError};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -40,6 +41,14 @@ impl<'a> Id<'a> {
     }
 }
 
+/// The keep-alive any client may call on any transport, answered `true` without any check.
+pub(crate) const PING: &str = "rpc.ping";
+/// In-band credentials for a WebSocket (`{"authorization": "..."}`).
+pub(crate) const AUTHENTICATE: &str = "rpc.authenticate";
+
+/// The longest `meta.lastEventId` accepted, in bytes (ids Accord makes are far shorter).
+pub(crate) const MAX_EVENT_ID_BYTES: usize = 256;
+
 /// Options a call carries in its `meta` member.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Meta<'a> {
@@ -49,6 +58,8 @@ pub(crate) struct Meta<'a> {
     /// call on a WebSocket, where there are no per-call headers).
     pub traceparent: Option<Cow<'a, str>>,
     pub tracestate: Option<Cow<'a, str>>,
+    /// `meta.lastEventId`: a subscriber resumes after this event.
+    pub last_event_id: Option<EventId>,
 }
 
 /// One parsed request object.
@@ -195,17 +206,27 @@ fn read_meta(raw: &RawValue) -> Result<Meta<'_>, &'static str> {
         traceparent: Option<Cow<'a, str>>,
         #[serde(borrow)]
         tracestate: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        last_event_id: Option<Cow<'a, str>>,
     }
     if raw.get() == "null" {
         return Ok(Meta::default());
     }
     let wire: Wire<'_> = serde_json::from_str(raw.get()).map_err(|_| {
-        "meta must be an object; meta.timeoutMs a whole number of milliseconds, meta.traceparent and meta.tracestate strings"
+        "meta must be an object; meta.timeoutMs a whole number of milliseconds, meta.traceparent, meta.tracestate and meta.lastEventId strings"
     })?;
+    let last_event_id = match wire.last_event_id {
+        Some(id) if id.is_empty() || id.len() > MAX_EVENT_ID_BYTES => {
+            return Err("meta.lastEventId must hold 1 to 256 bytes");
+        }
+        Some(id) => Some(EventId::new(id.as_ref())),
+        None => None,
+    };
     Ok(Meta {
         timeout: wire.timeout_ms.map(Duration::from_millis),
         traceparent: wire.traceparent,
         tracestate: wire.tracestate,
+        last_event_id,
     })
 }
 

@@ -67,6 +67,8 @@ fn malformed_requests_keep_a_valid_id() {
         r#"{"jsonrpc":"2.0","id":7,"method":"a.b","meta":{"timeoutMs":-5}}"#,
         r#"{"jsonrpc":"2.0","id":7,"method":"a.b","meta":{"traceparent":7}}"#,
         r#"{"jsonrpc":"2.0","id":7,"method":"a.b","meta":{"tracestate":["x"]}}"#,
+        r#"{"jsonrpc":"2.0","id":7,"method":"a.b","meta":{"lastEventId":5}}"#,
+        r#"{"jsonrpc":"2.0","id":7,"method":"a.b","meta":{"lastEventId":""}}"#,
     ];
     for text in cases {
         assert_eq!(invalid_id(&single(text)), "7", "{text}");
@@ -99,6 +101,13 @@ fn params_and_meta_are_read() {
         Entry::Call(call) => assert!(call.params.is_none()),
         other => panic!("{other:?}"),
     }
+    match single(r#"{"jsonrpc":"2.0","id":1,"method":"a.b","meta":{"lastEventId":"m1.\u0037"}}"#) {
+        Entry::Call(call) => assert_eq!(call.meta.last_event_id.as_ref().map(accord::EventId::as_str), Some("m1.7")),
+        other => panic!("{other:?}"),
+    }
+    let too_long =
+        format!(r#"{{"jsonrpc":"2.0","id":1,"method":"a.b","meta":{{"lastEventId":"{}"}}}}"#, "i".repeat(257));
+    assert_eq!(invalid_id(&single(&too_long)), "1");
 }
 
 #[test]

@@ -6,8 +6,10 @@
 //! answers, notifications and pings in order; the connection's [`Subscriptions`]. The server
 //! closes with the RFC's codes: 1007 for a text frame that is not UTF-8, 1002 for a protocol
 //! violation (an unmasked client frame, say), 1009 for a message over the size limit, 1001
-//! when idle past `ws_idle_timeout` or when the server drains.
+//! when idle past `ws_idle_timeout` or when the server drains, 1008 after too many refused
+//! `rpc.authenticate` credentials in a row.
 
+mod authenticate;
 mod handshake;
 mod subscriptions;
 
@@ -28,6 +30,8 @@ use tokio_util::task::TaskTracker;
 
 pub(crate) use handshake::{accept, is_upgrade, switching_protocols};
 pub(crate) use subscriptions::Subscriptions;
+
+use authenticate::InBand;
 
 use crate::auth::{self, Authentication};
 use crate::caller::Caller;
@@ -65,7 +69,7 @@ pub(crate) async fn serve<S>(
     socket: WebSocketStream<S>,
     shared: Arc<Shared>,
     caller: Arc<Caller>,
-    upgrade: http::request::Parts,
+    mut upgrade: http::request::Parts,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -87,6 +91,7 @@ pub(crate) async fn serve<S>(
     let mut reauthenticate = tokio::time::interval(settings.reauthenticate_every);
     reauthenticate.reset();
     let reauthenticating = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut refusals = 0;
 
     let close: Option<(CloseCode, &'static str)> = loop {
         tokio::select! {
@@ -107,6 +112,21 @@ pub(crate) async fn serve<S>(
                         && outgoing.send(Outgoing::Text(text_of(body))).await.is_err()
                     {
                         break None;
+                    }
+                    continue;
+                }
+                // In band credentials, inline: the messages after them run as their identity.
+                if let InBand::Answered { answer, refused } =
+                    authenticate::in_band(&shared, &caller, &mut upgrade, &bytes).await
+                {
+                    refusals = if refused { refusals + 1 } else { 0 };
+                    if let Some(text) = answer
+                        && outgoing.send(Outgoing::Text(text)).await.is_err()
+                    {
+                        break None;
+                    }
+                    if refusals >= authenticate::MAX_REFUSALS {
+                        break Some((CloseCode::Policy, "too many refused credentials"));
                     }
                     continue;
                 }

@@ -6,6 +6,9 @@
 //! connection unharmed), when the server drains (`UNAVAILABLE`) or when the identity it was
 //! opened with is gone (`UNAUTHENTICATED`). Every closing error carries the subscribe call's
 //! `data.requestId`. Unsubscribing ends it silently (the unsubscribe answer says `true`).
+//!
+//! Items of a tracked subscription carry `eventId` beside `result`; an `EVENTS_MISSED` error
+//! from the stream is sent as a `missed` marker and the subscription goes on.
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -88,8 +91,13 @@ pub(crate) struct Link {
 /// Forwards a reserved subscription's items until it ends; call once its id has been sent.
 pub(crate) async fn forward(subscriptions: Arc<Subscriptions>, id: String, opened: Opened, link: Link) {
     let Some(cancelled) = subscriptions.token(&id) else { return };
-    let Opened { method, mut items, request_id, identity } = opened;
+    let Opened { method, mut items, request_id, identity, missed } = opened;
     let (head, tail) = envelope(method, &id);
+    if let Some(marker) = missed
+        && link.outgoing.send(Outgoing::Text(missed_notification(&head, tail, marker, &request_id))).await.is_err()
+    {
+        return;
+    }
     let mut draining = link.draining;
     let ended = identity_ended(link.authentication, identity);
     tokio::pin!(ended);
@@ -103,8 +111,21 @@ pub(crate) async fn forward(subscriptions: Arc<Subscriptions>, id: String, opene
                 break Some(RpcError::from_data(FrameworkCode::Unavailable, "the server is shutting down; resubscribe", hint));
             }
             item = AssertUnwindSafe(items.next()).catch_unwind() => match item {
-                Ok(Some(Ok(raw))) => {
-                    let message = format!("{head}\"result\":{}{tail}", raw.get());
+                Ok(Some(Ok(item))) => {
+                    let message = match &item.event_id {
+                        Some(event_id) => {
+                            let event_id = quote(event_id.as_str());
+                            format!("{head}\"result\":{},\"eventId\":{event_id}{tail}", item.value.get())
+                        }
+                        None => format!("{head}\"result\":{}{tail}", item.value.get()),
+                    };
+                    if link.outgoing.send(Outgoing::Text(message)).await.is_err() {
+                        return;
+                    }
+                }
+                // The one error that does not end a subscription.
+                Ok(Some(Err(marker))) if marker.is_events_missed() => {
+                    let message = missed_notification(&head, tail, marker, &request_id);
                     if link.outgoing.send(Outgoing::Text(message)).await.is_err() {
                         return;
                     }
@@ -126,6 +147,15 @@ pub(crate) async fn forward(subscriptions: Arc<Subscriptions>, id: String, opene
 
 /// `{"jsonrpc":"2.0","method":<m>,"params":{"subscription":<id>,` and `}}`.
 fn envelope(method: &str, id: &str) -> (String, &'static str) {
-    let quote = |text: &str| serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into());
     (format!(r#"{{"jsonrpc":"2.0","method":{},"params":{{"subscription":{},"#, quote(method), quote(id)), "}}")
+}
+
+/// The `EVENTS_MISSED` marker notification: `"missed"` holds the error object.
+fn missed_notification(head: &str, tail: &str, marker: RpcError, request_id: &accord::RequestId) -> String {
+    let marker = serde_json::to_string(&with_request_id(marker, request_id)).unwrap_or_else(|_| "null".into());
+    format!("{head}\"missed\":{marker}{tail}")
+}
+
+fn quote(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into())
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use accord::{Cx, FrameworkCode, Identity, RpcError, Stream};
+use accord::{Cx, FrameworkCode, Identity, RpcError, Stream, Tracked};
+use accord_server::topics::{Topic, Topics};
 use accord_server::{Authenticator, RunningServer, ServerBuilder};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -56,14 +57,31 @@ pub trait Svc {
     async fn admin(&self, cx: &Cx) -> Result<String, SvcError>;
     #[subscription]
     async fn ticks(&self, cx: &Cx) -> Result<Stream<u32, SvcError>, SvcError>;
+    /// What `Impl::feed` publishes; resumable.
+    #[subscription]
+    async fn feed(&self, cx: &Cx) -> Result<Stream<Tracked<u32>, SvcError>, SvcError>;
 }
 
-/// Counts running `slow` calls and remembers the most at once.
-#[derive(Clone, Default)]
+/// Counts running `slow` calls and remembers the most at once; `feed` is a topic the test
+/// publishes into.
+#[derive(Clone)]
 pub struct Impl {
     pub running: Arc<AtomicUsize>,
     pub most: Arc<AtomicUsize>,
     pub finished: Arc<AtomicUsize>,
+    pub feed: Topic<u32>,
+}
+
+impl Default for Impl {
+    fn default() -> Self {
+        Self::with_feed(Topics::in_process().topic("feed").expect("a topic"))
+    }
+}
+
+impl Impl {
+    pub fn with_feed(feed: Topic<u32>) -> Self {
+        Self { running: Arc::default(), most: Arc::default(), finished: Arc::default(), feed }
+    }
 }
 
 impl Svc for Impl {
@@ -105,6 +123,9 @@ impl Svc for Impl {
             Some((Ok(n), n + 1))
         });
         Ok(Box::pin(ticks))
+    }
+    async fn feed(&self, cx: &Cx) -> Result<Stream<Tracked<u32>, SvcError>, SvcError> {
+        self.feed.subscribe(cx).await
     }
 }
 

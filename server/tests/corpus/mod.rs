@@ -3,7 +3,8 @@
 //! byte for byte with what comes back.
 //!
 //! The API is `common`'s `svc`: `echo {text}`, `slow {ms: u32}`, `whoami` (no input),
-//! `secret` (needs a signed-in caller) and the subscription `ticks`.
+//! `secret` (needs a signed-in caller) and the subscriptions `ticks` and `feed` (tracked). The
+//! server has no authenticator.
 #![allow(dead_code)]
 
 /// What must come back.
@@ -87,6 +88,7 @@ pub fn cases() -> Vec<Case> {
     cases.extend(notifications());
     cases.extend(batches());
     cases.extend(meta_and_whitespace());
+    cases.extend(protocol_methods());
     cases
 }
 
@@ -427,5 +429,65 @@ fn meta_and_whitespace() -> Vec<Case> {
         ),
         case("members in another order", r#"{"method":"svc.whoami","id":1,"jsonrpc":"2.0"}"#, ok("1")),
         case("unknown top-level members", r#"{"jsonrpc":"2.0","id":1,"method":"svc.whoami","x":[1]}"#, ok("1")),
+    ]
+}
+
+/// The methods the server answers itself (`rpc.ping`, `rpc.authenticate`) and `meta.lastEventId`.
+fn protocol_methods() -> Vec<Case> {
+    let with_meta = |meta: &str| format!(r#"{{"jsonrpc":"2.0","id":1,"method":"svc.whoami","meta":{meta}}}"#);
+    let authenticate = |params: &str| request("1", r#""rpc.authenticate""#, Some(params));
+    vec![
+        case("rpc.ping", request("1", r#""rpc.ping""#, None), ok("1")),
+        case("rpc.ping with params", request(r#""p""#, r#""rpc.ping""#, Some(r#"{"x":1}"#)), ok(r#""p""#)),
+        case("rpc.ping with a null id", request("null", r#""rpc.ping""#, None), ok("null")),
+        case("rpc.ping as a notification", notification(r#""rpc.ping""#, None), Expect::Nothing),
+        case(
+            "rpc.ping in a batch",
+            batch(&[request("1", r#""rpc.ping""#, None), echo("2")]),
+            Expect::Batch(vec![ok("1"), ok("2")]),
+        ),
+        case("rpc.ping escaped", request("1", r#""rpc\u002eping""#, None), ok("1")),
+        case("rpc.pings", request("1", r#""rpc.pings""#, None), error("1", "METHOD_NOT_FOUND")),
+        http_only(case(
+            "rpc.authenticate over HTTP",
+            authenticate(r#"{"authorization":"Bearer x"}"#),
+            error("1", "INVALID_REQUEST"),
+        )),
+        websocket_only(case(
+            "rpc.authenticate without an authenticator",
+            authenticate(r#"{"authorization":"Bearer x"}"#),
+            error("1", "INVALID_REQUEST"),
+        )),
+        case(
+            "rpc.authenticate in a batch",
+            batch(&[authenticate(r#"{"authorization":"Bearer x"}"#), echo("2")]),
+            Expect::Batch(vec![error("1", "INVALID_REQUEST"), ok("2")]),
+        ),
+        case(
+            "rpc.authenticate escaped",
+            request("1", r#""rpc.authenticat\u0065""#, Some("{}")),
+            error("1", "INVALID_REQUEST"),
+        ),
+        case("rpc.authenticate as a notification", notification(r#""rpc.authenticate""#, Some("{}")), Expect::Nothing),
+        case("meta.lastEventId on a query is ignored", with_meta(r#"{"lastEventId":"m:1-0"}"#), ok("1")),
+        case("meta.lastEventId null", with_meta(r#"{"lastEventId":null}"#), ok("1")),
+        case("meta.lastEventId a number", with_meta(r#"{"lastEventId":7}"#), error("1", "INVALID_REQUEST")),
+        case("meta.lastEventId an object", with_meta(r#"{"lastEventId":{"id":"x"}}"#), error("1", "INVALID_REQUEST")),
+        case("meta.lastEventId empty", with_meta(r#"{"lastEventId":""}"#), error("1", "INVALID_REQUEST")),
+        case(
+            "meta.lastEventId of 257 bytes",
+            with_meta(&format!(r#"{{"lastEventId":"{}"}}"#, "e".repeat(257))),
+            error("1", "INVALID_REQUEST"),
+        ),
+        case(
+            "meta.lastEventId of 256 bytes",
+            with_meta(&format!(r#"{{"lastEventId":"{}"}}"#, "e".repeat(256))),
+            ok("1"),
+        ),
+        http_only(case(
+            "a tracked subscription over HTTP",
+            r#"{"jsonrpc":"2.0","id":1,"method":"svc.feed","meta":{"lastEventId":"x:1-0"}}"#,
+            error("1", "INVALID_REQUEST"),
+        )),
     ]
 }

@@ -1,6 +1,6 @@
 //! `orders.*`: checkout, order history and live status.
 
-use accord::{Cx, I53, RpcError, Stream};
+use accord::{Cx, I53, RpcError, Stream, Tracked};
 
 /// Where an order is in its life. Orders move forward only:
 /// `placed` → `paid` → `shipped` → `delivered`.
@@ -136,7 +136,8 @@ pub trait Orders {
     #[mutation(authenticated)]
     async fn checkout(&self, cx: &Cx, input: Checkout) -> Result<Order, OrderError>;
 
-    /// Status changes of the caller's orders from now on.
+    /// Status changes of the caller's orders from now on. Tracked: a subscriber that reconnects
+    /// resumes after the last change it saw (or is told `EVENTS_MISSED` and reloads its orders).
     #[subscription(authenticated)]
-    async fn events(&self, cx: &Cx) -> Result<Stream<OrderEvent, OrderError>, OrderError>;
+    async fn events(&self, cx: &Cx) -> Result<Stream<Tracked<OrderEvent>, OrderError>, OrderError>;
 }

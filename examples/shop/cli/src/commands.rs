@@ -5,8 +5,8 @@ use accord::client::{HttpTransport, TransportOptions, WsTransport};
 use accord::{Cx, ProcedureError, RpcError};
 use futures_util::StreamExt;
 use shop_api::{
-    Auth, AuthClient, CartLine, Checkout, Credentials, NewAccount, OrderId, OrderQuery, Orders, OrdersClient,
-    ProductId, ProductPatch, ProductQuery, Products, ProductsClient,
+    Auth, AuthClient, CartLine, Checkout, Credentials, NewAccount, OrderError, OrderId, OrderQuery, Orders,
+    OrdersClient, ProductId, ProductPatch, ProductQuery, Products, ProductsClient,
 };
 
 use crate::output;
@@ -134,8 +134,16 @@ async fn orders(api: &impl Orders, cx: &Cx, command: OrdersCommand) -> Result<()
 async fn watch(api: &impl Orders) -> Result<(), Failure> {
     let mut events = api.events(&Cx::new()).await?;
     println!("watching your orders (Ctrl-C to stop)");
+    // The transport reconnects and resumes by itself; a gap it cannot fill is reported, not fatal.
     while let Some(event) = events.next().await {
-        let event = event?;
+        let event = match event {
+            Ok(event) => event.value,
+            Err(OrderError::Rpc(error)) if error.is_events_missed() => {
+                println!("(some changes were missed while reconnecting: run `orders list` for the current state)");
+                continue;
+            }
+            Err(error) => return Err(error.into()),
+        };
         println!("order #{} is now {}", event.order_id, output::status(event.status));
     }
     Ok(())

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use accord_server::topics::{TopicError, Topics};
 use accord_server::{Policy, RateLimit, RunningServer, ServeError, Server};
 use shop_api::{AuthApi, OrdersApi, ProductsApi};
 use tokio::task::JoinHandle;
@@ -27,6 +28,9 @@ pub enum StartError {
     /// The password-hashing threads could not be started.
     #[error("starting the password-hashing threads: {0}")]
     Threads(std::io::Error),
+    /// The event topics could not be set up (an invalid `REDIS_URL`).
+    #[error("live events: {0}")]
+    Topics(#[from] TopicError),
 }
 
 /// A running shop.
@@ -53,10 +57,15 @@ impl Shop {
             seed::seed(&db, size).await?;
         }
         let sessions = SessionStore::new(db.clone(), config.session_ttl);
-        let events = OrderEvents::default();
+        let topics = match &config.redis_url {
+            Some(url) => Topics::redis_with_prefix(url, &config.redis_prefix)?,
+            None => Topics::in_process(),
+        }
+        .with_retention(config.events_retention);
+        let events = OrderEvents::new(&topics)?;
         let passwords = Passwords::start(&config.hashing, builder.metrics()).map_err(StartError::Threads)?;
         let accounts = Accounts::new(db.clone(), sessions.clone(), passwords);
-        let catalog = Catalog::new(db.clone(), config.product_cache_ttl);
+        let catalog = Catalog::new(db.clone(), config.product_cache_ttl, &topics)?;
         let orders = OrderBook::new(db.clone(), events.clone(), catalog.clone());
 
         let login_limit = RateLimit::per_minute(config.login_rate_per_minute);
@@ -94,7 +103,8 @@ impl Shop {
                 }
             }
         });
-        Ok(Self { server, db, accounts, catalog, orders, jobs: vec![fulfilment, pool_stats] })
+        let invalidations = tokio::spawn(catalog.clone().follow_invalidations());
+        Ok(Self { server, db, accounts, catalog, orders, jobs: vec![fulfilment, pool_stats, invalidations] })
     }
 
     /// Drains the server (see `accord_server::RunningServer::shutdown`), stops the background

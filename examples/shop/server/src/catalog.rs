@@ -2,13 +2,17 @@
 //! behind a cache.
 //!
 //! The cache (moka) holds each product for a TTL and coalesces concurrent misses: a hundred
-//! simultaneous `products.get` calls for one cold id cause one query. `products.update`
-//! invalidates the entry after its transaction commits; the cache is per process, so with several
-//! instances another one may serve the old product until its TTL (default 30 s) runs out.
+//! simultaneous `products.get` calls for one cold id cause one query. `products.update` and a
+//! checkout invalidate the entries they changed after their transaction commits, here and, through
+//! the `shop.products` topic (Redis Streams with `REDIS_URL`), on every other instance
+//! ([`Catalog::follow_invalidations`]). When that topic cannot be followed (Redis down), each
+//! instance empties its cache once it can again; the TTL (default 30 s) bounds staleness meanwhile.
 
 use std::time::Duration;
 
 use accord::{Cx, FrameworkCode, RpcError};
+use accord_server::topics::{Topic, TopicError, Topics};
+use futures_util::StreamExt;
 use moka::future::Cache;
 use sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement};
 use shop_api::{Product, ProductError, ProductId, ProductPage, ProductPatch, ProductQuery, Products};
@@ -59,11 +63,48 @@ enum Load {
 pub struct Catalog {
     db: Database,
     cache: Cache<u32, Product>,
+    /// Ids of products that changed, for every instance's cache.
+    invalidations: Topic<Vec<u32>>,
 }
 
+/// The topic product invalidations go through.
+pub const INVALIDATIONS: &str = "shop.products";
+
 impl Catalog {
-    pub fn new(db: Database, ttl: Duration) -> Self {
-        Self { db, cache: Cache::builder().max_capacity(10_000).time_to_live(ttl).build() }
+    pub fn new(db: Database, ttl: Duration, topics: &Topics) -> Result<Self, TopicError> {
+        let cache = Cache::builder().max_capacity(10_000).time_to_live(ttl).build();
+        Ok(Self { db, cache, invalidations: topics.topic(INVALIDATIONS)? })
+    }
+
+    /// Drops the cached products other instances (and this one) changed, for as long as the
+    /// task runs; after any interruption (Redis down), the whole cache, since changes may have
+    /// been missed.
+    pub async fn follow_invalidations(self) {
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match self.invalidations.subscribe_after(None).await {
+                Ok(changes) => {
+                    // Whatever changed before this subscription (or while not following) is unknown.
+                    self.cache.invalidate_all();
+                    delay = Duration::from_millis(100);
+                    let mut changes = std::pin::pin!(changes);
+                    while let Some(change) = changes.next().await {
+                        match change {
+                            Ok(ids) => {
+                                for id in ids.value {
+                                    self.cache.invalidate(&id).await;
+                                }
+                            }
+                            Err(error) if error.is_events_missed() => self.cache.invalidate_all(),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Err(error) => tracing::debug!(%error, "cannot follow product invalidations yet"),
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(2));
+        }
     }
 
     async fn load(&self, cx: &Cx, id: u32) -> Result<Product, Load> {
@@ -77,10 +118,15 @@ impl Catalog {
         row.ok_or(Load::NotFound)?.to_wire().map_err(Load::Db)
     }
 
-    /// Drops cached products whose stock or price changed elsewhere (e.g. by a checkout).
+    /// Drops cached products whose stock or price changed elsewhere (e.g. by a checkout), here
+    /// at once and on every instance through the invalidations topic.
     pub async fn forget(&self, ids: impl IntoIterator<Item = u32>) {
-        for id in ids {
-            self.cache.invalidate(&id).await;
+        let ids: Vec<u32> = ids.into_iter().collect();
+        for id in &ids {
+            self.cache.invalidate(id).await;
+        }
+        if let Err(error) = self.invalidations.publish(ids).await {
+            tracing::warn!(%error, "could not tell other instances to drop changed products; their cache TTL bounds it");
         }
     }
 }
@@ -160,7 +206,7 @@ impl Products for Catalog {
         tx.commit().await?;
         // After the commit, so later loads read the new row. A load that read the old row just
         // before the commit can still land in the cache; the TTL bounds how long it stays.
-        self.cache.invalidate(&patch.id).await;
+        self.forget([patch.id]).await;
         Ok(row.ok_or(ProductError::NotFound { id: patch.id })?.to_wire()?)
     }
 }

@@ -84,7 +84,7 @@ pub(crate) async fn checkout(book: &OrderBook, user_id: i64, input: Checkout) ->
         match attempt(tx, user_id, &input.idempotency_key, &hash, &lines).await? {
             Attempt::Placed(order) => {
                 let event = OrderEvent { order_id: order.id, status: order.status, at_ms: order.created_at_ms };
-                book.events.publish(user_id, event);
+                book.events.publish(user_id, event).await;
                 // The cached products now show too much stock.
                 book.catalog.forget(lines.keys().copied()).await;
                 return Ok(order);

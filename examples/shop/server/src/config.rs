@@ -22,6 +22,10 @@
 //! | `SHOP_HASH_MAX_WAIT_MS` | `2000` | the longest a login waits for a hashing thread before `OVERLOADED` |
 //! | `CORS_ORIGINS` | none | comma-separated origins whose pages may call the API (e.g. `http://localhost:5173`) |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | none | export traces (calls and SQL) to this OTLP/HTTP collector; the other `OTEL_*` variables apply |
+//! | `REDIS_URL` | none | share order events and product-cache invalidations with every instance through Redis Streams (else in process) |
+//! | `SHOP_REDIS_PREFIX` | `accord:topic:` | the Redis keys' prefix (instances of one shop share it) |
+//! | `SHOP_EVENTS_MAX_AGE_MS` | `300000` | how long order events are kept for subscribers to resume from |
+//! | `SHOP_EVENTS_MAX` | `10000` | how many order events are kept for subscribers to resume from |
 
 use std::time::Duration;
 
@@ -78,6 +82,12 @@ pub struct Config {
     pub cors: Option<accord_server::Cors>,
     pub shutdown_grace: Duration,
     pub hashing: HashingConfig,
+    /// Where live events go: Redis Streams when set, else this process.
+    pub redis_url: Option<String>,
+    /// The prefix of the topics' Redis keys.
+    pub redis_prefix: String,
+    /// What the event topics keep for subscribers to resume from.
+    pub events_retention: accord_server::topics::Retention,
 }
 
 /// The password-hashing pool (see `passwords.rs`).
@@ -114,6 +124,9 @@ impl Default for Config {
             shutdown_grace: accord_server::DEFAULT_SHUTDOWN_GRACE,
             hashing: HashingConfig::default(),
             cors: None,
+            redis_url: None,
+            redis_prefix: "accord:topic:".into(),
+            events_retention: accord_server::topics::Retention::default(),
         }
     }
 }
@@ -196,6 +209,16 @@ impl Config {
                 value: origins.clone(),
             })?;
             config.cors = Some(cors);
+        }
+        config.redis_url = get("REDIS_URL").filter(|url| !url.is_empty());
+        if let Some(prefix) = get("SHOP_REDIS_PREFIX").filter(|prefix| !prefix.is_empty()) {
+            config.redis_prefix = prefix;
+        }
+        if let Some(d) = ms("SHOP_EVENTS_MAX_AGE_MS")? {
+            config.events_retention.max_age = d;
+        }
+        if let Some(n) = number("SHOP_EVENTS_MAX")? {
+            config.events_retention.max_events = usize::try_from(n.max(1)).unwrap_or(usize::MAX);
         }
         Ok(config)
     }

@@ -94,7 +94,7 @@ pub async fn advance(db: &Database, events: &OrderEvents, step: Duration) -> Res
                 status,
                 at_ms: to_i53(now, "orders.updated_at_ms")?,
             };
-            events.publish(order.user_id, event);
+            events.publish(order.user_id, event).await;
         }
     }
     Ok(moved)

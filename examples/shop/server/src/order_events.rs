@@ -1,64 +1,63 @@
 //! Live order status changes: published by checkout and fulfilment, streamed by `orders.events`.
 //!
-//! In-process (a tokio broadcast channel): with several server instances, each streams the
-//! changes it made itself. A multi-instance deployment would publish through PostgreSQL
-//! `LISTEN/NOTIFY` or a broker instead; the procedure would not change.
+//! Every change goes to one topic (`shop.orders`, through Redis Streams when `REDIS_URL` is set,
+//! so every instance's subscribers see every instance's changes), and each subscriber reads the
+//! changes of its own orders. The stream is tracked: a subscriber that reconnects, to this
+//! instance or another, resumes after the last change it saw (`meta.lastEventId`), or is told
+//! `EVENTS_MISSED` and reloads its orders.
 
-use accord::{FrameworkCode, RpcError, Stream};
+use accord::{Cx, Stream, Tracked};
+use accord_server::topics::{Topic, TopicError, Topics};
 use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
 use shop_api::{OrderError, OrderEvent};
-use tokio::sync::broadcast;
 
-/// How many events a slow subscriber may fall behind before its subscription ends.
-const BUFFER: usize = 1024;
+/// The topic order changes go through.
+pub const TOPIC: &str = "shop.orders";
 
 /// An event and whose order it is.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Addressed {
     user_id: i64,
     event: OrderEvent,
 }
 
-/// The channel every status change goes through.
+/// The topic every status change goes through.
 #[derive(Clone, Debug)]
 pub struct OrderEvents {
-    sender: broadcast::Sender<Addressed>,
-}
-
-impl Default for OrderEvents {
-    fn default() -> Self {
-        Self { sender: broadcast::channel(BUFFER).0 }
-    }
+    topic: Topic<Addressed>,
 }
 
 impl OrderEvents {
-    /// Tells `user_id`'s subscribers.
-    pub fn publish(&self, user_id: i64, event: OrderEvent) {
-        // No subscriber is not an error.
-        let _ = self.sender.send(Addressed { user_id, event });
+    /// Order events on `topics`.
+    pub fn new(topics: &Topics) -> Result<Self, TopicError> {
+        Ok(Self { topic: topics.topic(TOPIC)? })
     }
 
-    /// `user_id`'s events from now on. A subscriber that falls more than 1024 events behind
-    /// gets `OVERLOADED` and should resubscribe (and reload its orders).
-    pub fn subscribe(&self, user_id: i64) -> Stream<OrderEvent, OrderError> {
-        let receiver = self.sender.subscribe();
-        futures_util::stream::unfold(Some(receiver), move |receiver| async move {
-            let mut receiver = receiver?;
-            loop {
-                match receiver.recv().await {
-                    Ok(Addressed { user_id: owner, event }) if owner == user_id => {
-                        return Some((Ok(event), Some(receiver)));
-                    }
-                    Ok(_) => {}
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        let message = format!("fell {missed} events behind; resubscribe");
-                        let error = OrderError::Rpc(RpcError::framework(FrameworkCode::Overloaded, message));
-                        return Some((Err(error), None));
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        })
-        .boxed()
+    /// Tells `user_id`'s subscribers. The change is made whether or not this succeeds: a
+    /// publication that failed (Redis down) is recorded as a gap, and subscribers are told
+    /// `EVENTS_MISSED`.
+    pub async fn publish(&self, user_id: i64, event: OrderEvent) {
+        if let Err(error) = self.topic.publish(Addressed { user_id, event }).await {
+            tracing::warn!(%error, "an order event could not be published; subscribers will be told they missed it");
+        }
+    }
+
+    /// `user_id`'s events: after `cx.last_event_id()` when the subscriber resumes, else from now.
+    pub async fn subscribe(
+        &self,
+        cx: &Cx,
+        user_id: i64,
+    ) -> Result<Stream<Tracked<OrderEvent>, OrderError>, OrderError> {
+        let events = self.topic.subscribe::<OrderError>(cx).await?;
+        Ok(events
+            .filter_map(move |item| {
+                std::future::ready(match item {
+                    Ok(item) if item.value.user_id == user_id => Some(Ok(item.map(|addressed| addressed.event))),
+                    Ok(_) => None,
+                    Err(error) => Some(Err(error)),
+                })
+            })
+            .boxed())
     }
 }

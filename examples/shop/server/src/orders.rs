@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use accord::{Cx, Stream};
+use accord::{Cx, Stream, Tracked};
 use sea_query::{Expr, ExprTrait, Func, Order as Direction, Query};
 use shop_api::{
     Checkout, Order, OrderError, OrderEvent, OrderId, OrderItem, OrderPage, OrderQuery, OrderStatus, Orders,
@@ -162,7 +162,7 @@ impl Orders for OrderBook {
         crate::checkout::checkout(self, user, input).await
     }
 
-    async fn events(&self, cx: &Cx) -> Result<Stream<OrderEvent, OrderError>, OrderError> {
-        Ok(self.events.subscribe(user_id(cx)?))
+    async fn events(&self, cx: &Cx) -> Result<Stream<Tracked<OrderEvent>, OrderError>, OrderError> {
+        self.events.subscribe(cx, user_id(cx)?).await
     }
 }

@@ -135,7 +135,8 @@ impl Authenticator for SessionAuthenticator {
     }
 }
 
-/// `Authorization: Bearer <token>`, or `?access_token=` on a WebSocket upgrade. Credentials
+/// `Authorization: Bearer <token>`, or (deprecated: send `rpc.authenticate` instead)
+/// `?access_token=` on a WebSocket upgrade. Credentials
 /// that are present but malformed (another scheme, an empty token, a token in the URL of a
 /// plain HTTP request) are refused, never taken as anonymous.
 fn bearer_token(request: &http::request::Parts) -> Result<Option<String>, RpcError> {

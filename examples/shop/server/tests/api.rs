@@ -128,8 +128,8 @@ async fn orders_stream_their_status_live(backend: Backend) {
 
     let statuses: Vec<OrderStatus> = tokio::time::timeout(Duration::from_secs(20), async {
         bob_events
-            .filter_map(|event| async move { event.ok().filter(|e| e.order_id == order.id) })
-            .map(|event| event.status)
+            .filter_map(|event| async move { event.ok().filter(|e| e.value.order_id == order.id) })
+            .map(|event| event.value.status)
             .take(4)
             .collect()
             .await

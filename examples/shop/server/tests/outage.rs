@@ -205,8 +205,8 @@ async fn fulfilment_and_live_events_carry_on_after_an_outage() {
         let mut events = events;
         while delivered.len() < 2 {
             let event = events.next().await.expect("the stream goes on").expect("an event");
-            if event.status == OrderStatus::Delivered {
-                delivered.push(event.order_id);
+            if event.value.status == OrderStatus::Delivered {
+                delivered.push(event.value.order_id);
             }
         }
         delivered

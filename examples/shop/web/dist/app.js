@@ -262,6 +262,11 @@ var OrdersView = class {
   #watching = null;
   constructor(api) {
     this.#api = api;
+    api.onConnectionChange((state) => {
+      if (this.#watching === null || this.#live.dataset.state === "connecting") return;
+      if (state === "reconnecting") this.#setLive("reconnecting");
+      else if (state === "open") this.#setLive("live");
+    });
   }
   /** Starts showing the signed-in user's orders (again). */
   start() {
@@ -297,9 +302,10 @@ var OrdersView = class {
     const outcome = await this.#api.watchOrders(
       (event) => this.#apply(event),
       () => {
-        this.#setLive("live");
+        this.#setLive(this.#api.connectionState === "reconnecting" ? "reconnecting" : "live");
         void this.#load(signal);
       },
+      () => void this.#load(signal),
       signal
     );
     if (signal.aborted || this.#api.user === null) return;
@@ -349,7 +355,7 @@ var OrdersView = class {
   }
   #setLive(state) {
     this.#live.dataset.state = state;
-    this.#live.textContent = state === "live" ? "live" : state === "connecting" ? "connecting…" : "";
+    this.#live.textContent = state === "off" ? "" : state === "live" ? "live" : `${state}…`;
   }
   #render() {
     const items = this.#orders.map((order) => {
@@ -526,6 +532,7 @@ var RPC_CODES = {
   RATE_LIMITED: -32029,
   OVERLOADED: -32050,
   UNAVAILABLE: -32051,
+  EVENTS_MISSED: -32052,
   TRANSPORT: -32099
 };
 var RPC_CODE_ALIASES = [[-32009, "OVERLOADED"]];
@@ -669,7 +676,11 @@ function classify(msg) {
   const params = msg["params"];
   if (typeof msg["method"] === "string" && isRecord(params) && isId(params["subscription"])) {
     const subscription = params["subscription"];
-    if ("result" in params) return { kind: "item", subscription, item: params["result"] };
+    if ("result" in params) {
+      const eventId = params["eventId"];
+      return { kind: "item", subscription, item: params["result"], eventId: typeof eventId === "string" ? eventId : void 0 };
+    }
+    if ("missed" in params) return { kind: "missed", subscription, missed: params["missed"] };
     if ("error" in params) return { kind: "end", subscription, error: params["error"] };
   }
   return { kind: "invalid" };
@@ -923,20 +934,41 @@ function buildClient(options, socket) {
 
 // ../../../client-ts/src/socket.ts
 var MAX_EARLY_NOTIFICATIONS = 256;
-var OPEN = 1;
+var frame = (id, method, params, meta) => JSON.stringify({ jsonrpc: "2.0", id, method, params, meta });
+function emit(fn, arg) {
+  try {
+    fn(arg);
+  } catch (e) {
+    setTimeout(() => {
+      throw e;
+    });
+  }
+}
 var RpcSocket = class {
   #url;
   #ctor;
-  #ws;
-  #outbox = [];
+  #opts;
+  /** Where new requests go; a draining connection is no longer it but lives on for its calls. */
+  #conn;
   #pending = /* @__PURE__ */ new Map();
-  #subs = /* @__PURE__ */ new Map();
-  #early = [];
+  #subs = /* @__PURE__ */ new Set();
+  #listeners = /* @__PURE__ */ new Set();
+  #state = "closed";
   #nextId = 1;
-  constructor(url, ctor) {
+  /** Connection attempts since the last success: the backoff's exponent. */
+  #attempt = 0;
+  constructor(url, ctor, opts) {
     this.#url = url;
     this.#ctor = ctor;
+    this.#opts = opts;
   }
+  get state() {
+    return this.#state;
+  }
+  onChange = (listener) => {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  };
   /** A call; `timeoutMs` travels as `meta.timeoutMs` so that the server stops when the caller does. */
   call(method, params, signal, timeoutMs) {
     return new Promise((resolve, reject) => {
@@ -945,146 +977,293 @@ var RpcSocket = class {
         this.#pending.delete(id);
         reject(signal?.reason);
       };
-      const done = () => signal?.removeEventListener("abort", onAbort);
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.#send(id, params, timeoutMs, {
-        method,
-        resolve: (v) => (done(), resolve(v)),
-        reject: (e) => (done(), reject(e))
-      });
+      const done = (o) => {
+        signal?.removeEventListener("abort", onAbort);
+        if (o.ok) resolve(o.value);
+        else reject(o.error);
+      };
+      const c = this.#use(method, (error) => done({ ok: false, error }));
+      if (c) this.#send(c, id, frame(id, method, params, timeoutMs === void 0 ? void 0 : { timeoutMs }), { method, conn: c, settle: done });
     });
   }
-  /** Sends a subscribe request; the outcome arrives through `sink`. */
-  subscribe(method, params, sink) {
-    const id = this.#nextId++;
-    this.#send(id, params, void 0, { method, resolve: () => void 0, reject: (e) => sink.end(e), sink });
+  /** Sends fresh credentials on the current connection; undefined when there is none (the next one sends them first). */
+  async reauthenticate() {
+    const authorization = this.#conn && await this.#opts.authenticate?.();
+    return authorization == null ? void 0 : this.call("rpc.authenticate", { authorization });
+  }
+  /** Subscribes; the outcome arrives through `sink`, and the subscription lives on across connections. */
+  subscribe(method, params, sink, last) {
+    const sub = { method, params, sink, last, tries: 0 };
+    const c = this.#use(method, (error) => sink.end(error));
+    if (c) this.#subscribe(c, sub);
+    return sub;
   }
   /** Stops delivering the stream and asks the server to end it; never rejects. */
-  unsubscribe(method, subscription) {
-    const key = String(subscription);
-    this.#subs.delete(key);
-    this.#early = this.#early.filter((m) => String(m.subscription) !== key);
-    if (!this.#ws || this.#ws.readyState > OPEN) return Promise.resolve();
-    return this.call(`${method}.unsubscribe`, [subscription]).then(
-      () => void 0,
-      () => void 0
-    );
+  unsubscribe(sub) {
+    this.#subs.delete(sub);
+    const c = sub.conn;
+    if (!c || c.dead) return Promise.resolve();
+    if (sub.id === void 0) return new Promise((resolve) => sub.gone = resolve);
+    c.subs.delete(sub.id);
+    return this.#unsubscribe(c, sub, sub.id);
   }
+  /** Ends every subscription and call with TRANSPORT and closes the socket; a later use opens a new one. */
   close(reason = "closed by the client") {
-    this.#teardown(reason);
+    for (const s of this.#subs) s.sink.end(transportError(s.method, reason));
+    this.#subs.clear();
+    if (this.#conn) this.#lost(this.#conn, reason);
+    for (const p of this.#pending.values()) this.#lost(p.conn, reason);
   }
-  #send(id, params, timeoutMs, pending) {
-    const { method } = pending;
-    let ws;
+  #setState(state) {
+    if (this.#state === state) return;
+    this.#state = state;
+    for (const listener of [...this.#listeners]) emit(listener, state);
+  }
+  /** The current connection, made if need be; undefined (after `fail`) when none can be made. */
+  #use(method, fail) {
     try {
-      ws = this.#ensure();
+      return this.#conn ?? this.#connect(false);
     } catch (e) {
-      return pending.reject(transportError(method, e instanceof Error ? e.message : String(e), { cause: e }));
+      fail(transportError(method, String(e), { cause: e }));
+      return void 0;
     }
-    const text = encodeRequest(id, method, params, timeoutMs);
+  }
+  #send(c, id, message, pending) {
     this.#pending.set(id, pending);
-    if (ws.readyState !== OPEN) {
-      this.#outbox.push(text);
-      return;
-    }
+    if (c.open) this.#write(c, message);
+    else c.out.push(message);
+  }
+  #write(c, message) {
     try {
-      ws.send(text);
+      c.ws?.send(message);
     } catch (e) {
-      this.#pending.delete(id);
-      pending.reject(transportError(method, `WebSocket send failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e }));
+      this.#lost(c, `WebSocket error ${String(e)}`);
     }
   }
-  #ensure() {
-    if (this.#ws && this.#ws.readyState <= OPEN) return this.#ws;
-    if (this.#ws) this.#teardown("WebSocket closed");
+  /** Sends (or queues) `sub`'s subscribe on `c`; throws, having changed nothing, when its input cannot be encoded. */
+  #subscribe(c, sub) {
+    const id = this.#nextId++;
+    const message = frame(id, sub.method, sub.params, sub.last === void 0 ? void 0 : { lastEventId: sub.last });
+    this.#subs.add(sub);
+    sub.conn = c;
+    sub.id = void 0;
+    this.#send(c, id, message, { method: sub.method, conn: c, sub });
+  }
+  #unsubscribe(c, sub, id) {
+    const callId = this.#nextId++;
+    return new Promise((resolve) => {
+      this.#send(c, callId, frame(callId, `${sub.method}.unsubscribe`, [id]), { method: sub.method, conn: c, settle: () => resolve() });
+    });
+  }
+  /**
+   * A new connection: at once for a first use (throwing when no socket can be made), after a
+   * backoff when it replaces a lost one.
+   */
+  #connect(again) {
     const Ctor = this.#ctor();
     if (!Ctor) throw new Error("no WebSocket implementation: pass options.WebSocket");
-    const ws = new Ctor(this.#url);
-    this.#ws = ws;
-    ws.onopen = () => {
-      if (this.#ws !== ws) return;
-      const out = this.#outbox;
-      this.#outbox = [];
-      try {
-        for (const text of out) ws.send(text);
-      } catch (e) {
-        this.#teardown(`WebSocket send failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    };
-    ws.onmessage = (ev) => {
-      if (this.#ws === ws) this.#receive(ev.data);
-    };
-    ws.onerror = (ev) => {
-      const detail = typeof ev === "object" && ev !== null && "message" in ev && typeof ev.message === "string" ? `: ${ev.message}` : "";
-      if (this.#ws === ws) this.#teardown(`WebSocket error${detail}`);
-    };
-    ws.onclose = (ev) => {
-      if (this.#ws === ws) this.#teardown(`WebSocket closed (code ${ev.code}${ev.reason ? `, ${ev.reason}` : ""})`);
-    };
-    return ws;
+    const c = { out: [], subs: /* @__PURE__ */ new Map(), early: [] };
+    const start = () => this.#wire(c, new Ctor(this.#url()));
+    if (again) {
+      const delay = this.#backoff(this.#attempt++);
+      c.timer = setTimeout(() => {
+        try {
+          start();
+        } catch (e) {
+          this.#lost(c, String(e));
+        }
+      }, delay);
+    } else start();
+    this.#conn = c;
+    this.#setState(again ? "reconnecting" : "connecting");
+    return c;
   }
-  /** Fails everything in flight: calls and subscriptions do not survive their socket. */
-  #teardown(reason) {
-    const ws = this.#ws;
-    this.#ws = void 0;
-    this.#outbox = [];
-    this.#early = [];
-    const pending = [...this.#pending.values()];
-    const subs = [...this.#subs.values()];
-    this.#pending.clear();
-    this.#subs.clear();
-    for (const p of pending) p.reject(transportError(p.method, reason));
-    for (const s of subs) s.sink.end(transportError(s.method, reason));
+  /** Exponential backoff with full jitter: a random delay below `min(maxDelayMs, baseDelayMs × 2^attempt)`. */
+  #backoff(attempt) {
+    const r = this.#opts.reconnect || {};
+    return Math.random() * Math.min(r.maxDelayMs ?? 5e3, 2 ** 30, (r.baseDelayMs ?? 100) * 2 ** attempt);
+  }
+  #wire(c, ws) {
+    c.ws = ws;
+    c.heard = true;
+    this.#keepAlive(c);
+    ws.onopen = () => void this.#opened(c);
+    ws.onmessage = (ev) => this.#receive(c, ev.data);
+    ws.onerror = (ev) => this.#lost(c, `WebSocket error ${ev?.message ?? ""}`);
+    ws.onclose = (ev) => this.#lost(c, `WebSocket closed (code ${ev.code}${ev.reason ? `, ${ev.reason}` : ""})`);
+  }
+  /**
+   * Every interval: a connection that received nothing since the previous tick is dead (so a
+   * silent one is found within two intervals, a hung handshake too); otherwise it is pinged.
+   */
+  #keepAlive(c) {
+    const ms = this.#opts.keepAliveMs ?? 15e3;
+    if (!(ms > 0 && ms < 2 ** 31)) return;
+    c.timer = setTimeout(() => {
+      if (!c.heard) return this.#lost(c, "keep-alive timeout");
+      c.heard = false;
+      this.#keepAlive(c);
+      if (c.open) this.#write(c, frame(this.#nextId++, "rpc.ping"));
+    }, ms);
+  }
+  /** Open: the credentials first, then what waited, then the subscriptions that lost their connection. */
+  async #opened(c) {
+    c.heard = true;
+    let authorization;
     try {
-      ws?.close();
+      authorization = await this.#opts.authenticate?.();
+    } catch (e) {
+      return this.#lost(c, `authenticate: ${String(e)}`);
+    }
+    if (c.dead) return;
+    if (authorization != null) c.out.unshift(frame(this.#nextId++, "rpc.authenticate", { authorization }));
+    c.open = true;
+    for (const message of c.out.splice(0)) this.#write(c, message);
+    if (c.dead) return;
+    this.#setState("open");
+    this.#attach();
+  }
+  /** Gives every subscription without a connection to the current one, making it if need be. */
+  #attach() {
+    for (const s of this.#subs) {
+      if (s.conn) continue;
+      const c = this.#conn ?? this.#connect(true);
+      if (c.open) this.#subscribe(c, s);
+    }
+    if (!this.#conn) this.#setState("closed");
+  }
+  /** `c` is gone: its calls fail with TRANSPORT, its subscriptions move to the next connection. */
+  #lost(c, reason) {
+    if (c.dead) return;
+    c.dead = true;
+    c.open = false;
+    clearTimeout(c.timer);
+    try {
+      c.ws?.close();
     } catch {
     }
+    if (c === this.#conn) this.#conn = void 0;
+    for (const [id, p] of this.#pending) {
+      if (p.conn !== c) continue;
+      this.#pending.delete(id);
+      p.settle?.({ ok: false, error: transportError(p.method, reason) });
+      p.sub?.gone?.();
+    }
+    for (const s of this.#subs) if (s.conn === c) this.#detach(s, transportError(s.method, reason));
+    this.#attach();
   }
-  #receive(data) {
-    const text = typeof data === "string" ? data : decode(data);
-    const parsed = text === void 0 ? void 0 : parseJson(text);
+  /** A subscription lost its connection: it waits for the next one, or ends (`reconnect: false`). */
+  #detach(s, error) {
+    s.conn = void 0;
+    if (this.#opts.reconnect !== false) return;
+    this.#subs.delete(s);
+    s.sink.end(error);
+  }
+  /**
+   * Whether a subscription that ended, or was refused, with `error` is subscribed again rather
+   * than ended (unless `reconnect: false`):
+   * - UNAVAILABLE with `retryAfterMs: 0` is a draining server ("resubscribe elsewhere",
+   *   docs/wire.md): new work goes to a new connection; `c` lives on until its calls in flight
+   *   are answered;
+   * - another "try again" error (UNAVAILABLE, OVERLOADED, RATE_LIMITED) of a subscription
+   *   accepted before (a stream cut short, a resubscribe refused): again after the server's
+   *   `retryAfterMs`, else a backoff. A first subscribe refused so is the caller's to handle.
+   */
+  #again(c, s, error) {
+    const after = error?.data?.retryAfterMs;
+    const drain = error?.code === "UNAVAILABLE" && after === 0;
+    if (this.#opts.reconnect === false || !(drain || s.acked && isRetryable(error, { idempotent: true }))) return false;
+    s.conn = void 0;
+    if (!drain) {
+      setTimeout(() => this.#attach(), typeof after === "number" ? Math.min(after, 2 ** 30) : this.#backoff(s.tries++));
+      return true;
+    }
+    if (c === this.#conn) this.#conn = void 0;
+    this.#retire(c);
+    return true;
+  }
+  /** Closes a draining connection once nothing is in flight on it; resubscribes what it carried. */
+  #retire(c) {
+    if (c === this.#conn) return;
+    if (![...this.#pending.values()].some((p) => p.conn === c)) this.#lost(c, "drained");
+    this.#attach();
+  }
+  #receive(c, data) {
+    if (c.dead) return;
+    c.heard = true;
+    const parsed = parseJson(String(data));
     if (!parsed) return;
     const messages = Array.isArray(parsed.value) ? parsed.value : [parsed.value];
-    for (const m of messages) this.#dispatch(classify(m));
+    for (const m of messages) if (!c.dead) this.#dispatch(c, classify(m));
   }
-  #dispatch(msg) {
-    if (msg.kind === "response") return this.#settle(msg.id, msg.reply);
+  #dispatch(c, msg) {
+    if (msg.kind === "response") return this.#settle(c, msg.id, msg.reply);
     if (msg.kind === "invalid") return;
     const key = String(msg.subscription);
-    const sub = this.#subs.get(key);
-    if (sub) {
-      if (msg.kind === "item") return sub.sink.item(msg.item);
-      this.#subs.delete(key);
-      return sub.sink.end(msg.error === null ? null : fromWireError(msg.error, sub.method));
+    const s = c.subs.get(key);
+    if (!s) {
+      if (![...this.#pending.values()].some((p) => p.sub && p.conn === c)) return;
+      c.early.push(msg);
+      if (c.early.length > MAX_EARLY_NOTIFICATIONS) c.early.shift();
+      return;
     }
-    if (![...this.#pending.values()].some((p) => p.sink)) return;
-    this.#early.push(msg);
-    if (this.#early.length > MAX_EARLY_NOTIFICATIONS) this.#early.shift();
+    if (msg.kind === "item") {
+      if (msg.eventId !== void 0) s.last = msg.eventId;
+      return s.sink.item(msg.item);
+    }
+    if (msg.kind === "missed") return s.sink.missed(fromWireError(msg.missed, s.method));
+    c.subs.delete(key);
+    const error = msg.error === null ? null : fromWireError(msg.error, s.method);
+    if (this.#again(c, s, error)) return;
+    this.#subs.delete(s);
+    s.sink.end(error);
   }
-  #settle(id, reply) {
+  #settle(c, id, reply) {
     const p = id === null ? void 0 : this.#pending.get(id);
     if (!p || id === null) return;
     this.#pending.delete(id);
     const outcome = settle(reply, p.method);
-    if (!outcome.ok) return p.reject(outcome.error);
-    if (!p.sink) return p.resolve(outcome.value);
-    const subId = outcome.value;
-    if (typeof subId !== "string" && (typeof subId !== "number" || !Number.isFinite(subId))) {
-      return p.reject(transportError(p.method, "subscription id is neither a string nor a number"));
+    if (outcome.ok) this.#attempt = 0;
+    if (p.sub) this.#accept(c, p.sub, outcome);
+    else p.settle?.(outcome);
+    if (!c.dead) this.#retire(c);
+  }
+  /** The answer to a subscribe request. */
+  #accept(c, s, outcome) {
+    const value = outcome.ok ? outcome.value : void 0;
+    const valid = isId(value);
+    if (!this.#subs.has(s)) {
+      if (valid) void this.#unsubscribe(c, s, value).then(s.gone);
+      else s.gone?.();
+      return;
     }
-    const key = String(subId);
-    this.#subs.set(key, { method: p.method, sink: p.sink });
-    p.sink.accepted(subId);
+    if (!outcome.ok) {
+      if (this.#again(c, s, outcome.error)) return;
+      this.#subs.delete(s);
+      return s.sink.end(outcome.error);
+    }
+    if (!valid) {
+      this.#subs.delete(s);
+      return s.sink.end(transportError(s.method, "bad subscription id"));
+    }
+    const key = String(value);
+    c.subs.set(key, s);
+    s.id = key;
+    s.tries = 0;
+    const again = s.acked;
+    s.acked = true;
+    s.sink.accepted(value);
+    if (again && s.last === void 0) {
+      const data = { code: "EVENTS_MISSED", reason: "unknown" };
+      s.sink.missed(new AccordError({ message: "no event id to resume from", rpcCode: -32052, data, method: s.method }));
+    }
     const mine = (m) => String(m.subscription) === key;
-    const early = this.#early.filter(mine);
-    this.#early = this.#early.filter((m) => !mine(m));
-    for (const m of early) if (this.#subs.has(key)) this.#dispatch(m);
+    const early = c.early.filter(mine);
+    c.early = c.early.filter((m) => !mine(m));
+    for (const m of early) if (c.subs.get(key) === s) this.#dispatch(c, m);
   }
 };
-function decode(data) {
-  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return new TextDecoder().decode(data);
-  return void 0;
-}
 
 // ../../../client-ts/src/subscription.ts
 var DEFAULT_MAX_BUFFERED = 1024;
@@ -1093,27 +1272,29 @@ function openSubscription(socket, method, input, opts) {
   const { signal } = opts;
   const queue = [];
   const waiters = [];
+  const onMissed = /* @__PURE__ */ new Set();
+  if (opts.onEventsMissed) onMissed.add(opts.onEventsMissed);
+  let live;
+  let accepted = false;
   let finished = false;
   let failure;
-  let subId;
   let unsubscribed = Promise.resolve();
-  let serverGone;
   let timer;
   let settleReady;
   const ready = new Promise((resolve, reject) => settleReady = { resolve, reject });
   ready.catch(() => void 0);
   const done = () => ({ done: true, value: void 0 });
-  function finish(error, opt) {
+  const missed = (gap) => {
+    for (const listener of [...onMissed]) emit(listener, gap);
+  };
+  function finish(error, stopServer, dropBuffered) {
     if (finished) return;
     finished = true;
-    if (timer !== void 0) clearTimeout(timer);
+    clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
-    if (opt.dropBuffered) queue.length = 0;
-    if (opt.stopServer) {
-      if (subId !== void 0) unsubscribed = socket.unsubscribe(method, subId);
-      else unsubscribed = new Promise((resolve) => serverGone = resolve);
-    }
-    if (subId === void 0) settleReady?.reject(error ?? transportError(method, "subscription ended before it was accepted"));
+    if (dropBuffered) queue.length = 0;
+    if (stopServer && live) unsubscribed = socket.unsubscribe(live);
+    if (!accepted) settleReady.reject(error ?? transportError(method, "subscription ended before it was accepted"));
     if (error !== void 0) failure = { error };
     for (const w of waiters.splice(0)) {
       if (failure) {
@@ -1123,48 +1304,64 @@ function openSubscription(socket, method, input, opts) {
     }
   }
   function onAbort() {
-    finish(abortReason(signal), { stopServer: true, dropBuffered: true });
+    finish(abortReason(signal), true, true);
   }
-  const sink = {
-    accepted(id) {
-      subId = id;
-      if (timer !== void 0) clearTimeout(timer);
-      settleReady?.resolve(String(id));
-      if (finished) void socket.unsubscribe(method, id).then(serverGone);
-    },
-    item(value) {
-      if (finished) return;
-      const w = waiters.shift();
-      if (w) return w.resolve({ done: false, value });
-      if (queue.length < maxBuffered) return void queue.push(value);
-      const overflow = transportError(method, `subscription buffer overflow (more than ${maxBuffered} unread items)`);
-      finish(overflow, { stopServer: true, dropBuffered: false });
-    },
-    end(error) {
-      serverGone?.();
-      finish(error ?? void 0, { stopServer: false, dropBuffered: false });
-    }
-  };
+  function push(entry) {
+    if (finished) return;
+    if (waiters.length > 0 && entry instanceof AccordError) return missed(entry);
+    const w = waiters.shift();
+    if (w) return w.resolve({ done: false, value: entry });
+    if (queue.length < maxBuffered) return void queue.push(entry);
+    const overflow = transportError(method, `subscription buffer overflow (more than ${maxBuffered} unread items)`);
+    finish(overflow, true, false);
+  }
   if (signal?.aborted) {
-    finish(abortReason(signal), { stopServer: false, dropBuffered: true });
+    finish(abortReason(signal), false, true);
   } else {
     signal?.addEventListener("abort", onAbort, { once: true });
     const timeoutMs = effectiveTimeout(opts.timeoutMs);
     if (timeoutMs !== void 0) {
       timer = setTimeout(() => {
-        if (subId === void 0) finish(timeoutError(method, timeoutMs), { stopServer: true, dropBuffered: true });
+        if (!accepted) finish(timeoutError(method, timeoutMs), true, true);
       }, timeoutMs);
     }
     try {
-      socket.subscribe(method, input, sink);
+      live = socket.subscribe(
+        method,
+        input,
+        {
+          accepted(id) {
+            accepted = true;
+            clearTimeout(timer);
+            settleReady.resolve(String(id));
+          },
+          item: push,
+          missed: push,
+          end(error) {
+            finish(error ?? void 0, false, false);
+          }
+        },
+        opts.lastEventId
+      );
     } catch (e) {
-      finish(e, { stopServer: false, dropBuffered: true });
+      finish(e, false, true);
     }
   }
   const sub = {
     ready,
+    get lastEventId() {
+      return live?.last;
+    },
+    onEventsMissed(listener) {
+      onMissed.add(listener);
+      return () => void onMissed.delete(listener);
+    },
     next() {
-      if (queue.length > 0) return Promise.resolve({ done: false, value: queue.shift() });
+      while (queue.length > 0) {
+        const entry = queue.shift();
+        if (!(entry instanceof AccordError)) return Promise.resolve({ done: false, value: entry });
+        missed(entry);
+      }
       if (failure) {
         const { error } = failure;
         failure = void 0;
@@ -1174,12 +1371,12 @@ function openSubscription(socket, method, input, opts) {
       return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
     return() {
-      finish(void 0, { stopServer: true, dropBuffered: true });
+      finish(void 0, true, true);
       failure = void 0;
       return Promise.resolve(done());
     },
     async unsubscribe() {
-      finish(void 0, { stopServer: true, dropBuffered: true });
+      finish(void 0, true, true);
       failure = void 0;
       await unsubscribed;
     },
@@ -1202,17 +1399,28 @@ function deriveWsUrl(url) {
   return u.href;
 }
 function createClient(options) {
-  let socket;
-  const getSocket = () => socket ??= new RpcSocket(options.wsUrl ?? deriveWsUrl(options.url), () => resolveWebSocket(options.WebSocket));
-  return buildClient(options, {
-    call: options.transport === "ws" ? (op) => getSocket().call(op.method, op.input, op.signal, remaining(op.deadline)) : void 0,
-    subscribe: (method) => (input, opts = {}) => openSubscription(getSocket(), method, input, {
+  const socket = new RpcSocket(
+    () => options.wsUrl ?? deriveWsUrl(options.url),
+    () => resolveWebSocket(options.WebSocket),
+    options
+  );
+  const $connection = {
+    get state() {
+      return socket.state;
+    },
+    onChange: socket.onChange,
+    reauthenticate: () => socket.reauthenticate()
+  };
+  const client = buildClient(options, {
+    call: options.transport === "ws" ? (op) => socket.call(op.method, op.input, op.signal, remaining(op.deadline)) : void 0,
+    subscribe: (method) => (input, opts = {}) => openSubscription(socket, method, input, {
       ...opts,
       timeoutMs: opts.timeoutMs ?? options.timeoutMs,
       maxBuffered: opts.maxBuffered ?? options.maxBuffered
     }),
-    close: () => socket?.close()
+    close: () => socket.close()
   });
+  return Object.freeze({ ...client, $connection });
 }
 
 // src/api/procedures.ts
@@ -1255,6 +1463,8 @@ function frameworkMessage(e) {
       return "That request is too big for the server.";
     case "TRANSPORT":
       return "The server cannot be reached; check your connection and try again.";
+    case "EVENTS_MISSED":
+      return "Some live updates were missed; reload to be sure.";
     default: {
       const unknown = e;
       return String(unknown);
@@ -1308,12 +1518,8 @@ function capitalise(s) {
 }
 
 // src/shop.ts
-function rpcUrls(pageUrl, token) {
-  const url = new URL("/rpc", pageUrl);
-  const ws = new URL(url.href);
-  ws.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  if (token !== null) ws.searchParams.set("access_token", token);
-  return { url: url.href, wsUrl: ws.href };
+function rpcUrl(pageUrl) {
+  return new URL("/rpc", pageUrl).href;
 }
 function loadSession(store, key) {
   try {
@@ -1334,6 +1540,7 @@ var ShopApi = class {
   #store;
   #storageKey = "shop.session";
   #listeners = /* @__PURE__ */ new Set();
+  #connectionListeners = /* @__PURE__ */ new Set();
   #session;
   #client;
   constructor(pageUrl, store) {
@@ -1350,15 +1557,27 @@ var ShopApi = class {
   onSessionChange(listener) {
     this.#listeners.add(listener);
   }
+  /** The live-updates socket's state: `"reconnecting"` while the server cannot be reached. */
+  get connectionState() {
+    return this.#client.$connection.state;
+  }
+  /** Calls `listener` on every change of `connectionState`, across sessions. */
+  onConnectionChange(listener) {
+    this.#connectionListeners.add(listener);
+  }
   #connect() {
-    const token = this.#session?.token ?? null;
-    const { url, wsUrl } = rpcUrls(this.#pageUrl, token);
-    return createClient({
-      url,
-      wsUrl,
+    const authorization = this.#session === null ? null : `Bearer ${this.#session.token}`;
+    const client = createClient({
+      url: rpcUrl(this.#pageUrl),
       procedures,
-      headers: () => token !== null ? { authorization: `Bearer ${token}` } : {}
+      headers: () => authorization !== null ? { authorization } : {},
+      authenticate: () => authorization
     });
+    client.$connection.onChange((state) => {
+      if (client !== this.#client) return;
+      for (const listener of this.#connectionListeners) listener(state);
+    });
+    return client;
   }
   #setSession(session) {
     if (session?.token === this.#session?.token) return;
@@ -1462,11 +1681,13 @@ var ShopApi = class {
   /**
    * Streams the caller's order status changes to `onEvent` until `signal` aborts (then it
    * resolves ok) or the stream fails. `onReady` runs once the server accepted the subscription.
+   * The stream outlives restarts of the server (the client resubscribes); `onMissed` runs when
+   * changes may have been missed meanwhile: reload what it keeps current.
    */
-  async watchOrders(onEvent, onReady, signal) {
+  async watchOrders(onEvent, onReady, onMissed, signal) {
     const { events } = this.#client.orders;
     try {
-      const subscription = events(void 0, { signal });
+      const subscription = events(void 0, { signal, onEventsMissed: onMissed });
       subscription.ready.then(onReady, () => {
       });
       for await (const event of subscription) onEvent(event);

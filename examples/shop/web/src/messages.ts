@@ -45,6 +45,9 @@ export function frameworkMessage(e: AccordError<FrameworkErrorData>): string {
       return "That request is too big for the server.";
     case "TRANSPORT":
       return "The server cannot be reached; check your connection and try again.";
+    case "EVENTS_MISSED":
+      // A marker inside a subscription, never a call's failure: the page reloads instead.
+      return "Some live updates were missed; reload to be sure.";
     default: {
       const unknown: never = e;
       return String(unknown);

@@ -1,7 +1,10 @@
 // "My orders": the signed-in user's latest orders with their items, kept current by the
 // `orders.events` subscription (status changes appear without a reload). It subscribes first and
 // loads the list once the server accepted the subscription, so no change falls in between;
-// statuses only move forward, so an event older than the loaded list cannot move one back.
+// statuses only move forward, so an event older than the loaded list cannot move one back. The
+// subscription survives restarts of the server: while it is away the header says
+// "reconnecting…", and when the client reports that changes may have been missed meanwhile, the
+// list is loaded again.
 
 import type { Order, OrderEvent, OrderStatus } from "./api/index.js";
 import { byId, h, money, num, say } from "./dom.js";
@@ -24,6 +27,11 @@ export class OrdersView {
 
   constructor(api: ShopApi) {
     this.#api = api;
+    api.onConnectionChange((state) => {
+      if (this.#watching === null || this.#live.dataset.state === "connecting") return;
+      if (state === "reconnecting") this.#setLive("reconnecting");
+      else if (state === "open") this.#setLive("live");
+    });
   }
 
   /** Starts showing the signed-in user's orders (again). */
@@ -63,9 +71,10 @@ export class OrdersView {
     const outcome = await this.#api.watchOrders(
       (event) => this.#apply(event),
       () => {
-        this.#setLive("live");
+        this.#setLive(this.#api.connectionState === "reconnecting" ? "reconnecting" : "live");
         void this.#load(signal);
       },
+      () => void this.#load(signal),
       signal,
     );
     if (signal.aborted || this.#api.user === null) return;
@@ -119,9 +128,9 @@ export class OrdersView {
     this.#render();
   }
 
-  #setLive(state: "off" | "connecting" | "live"): void {
+  #setLive(state: "off" | "connecting" | "live" | "reconnecting"): void {
     this.#live.dataset.state = state;
-    this.#live.textContent = state === "live" ? "live" : state === "connecting" ? "connecting…" : "";
+    this.#live.textContent = state === "off" ? "" : state === "live" ? "live" : `${state}…`;
   }
 
   #render(): void {

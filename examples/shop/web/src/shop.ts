@@ -1,10 +1,11 @@
 // The shop API as the page uses it: one `@accord/client` over the generated bindings (`./api/`,
 // never edited by hand), re-created whenever the session changes. HTTP calls carry the token as
-// `Authorization: Bearer`; browsers cannot set headers on a WebSocket, so the subscription
-// socket carries it as `?access_token=` in `wsUrl` instead. Every call that can fail in a way
-// worth showing returns an `Outcome` whose message comes from ./messages.ts.
+// `Authorization: Bearer`; browsers cannot set headers on a WebSocket, so the client sends it as
+// the first message of every connection instead (`rpc.authenticate`), never in the URL. Every
+// call that can fail in a way worth showing returns an `Outcome` whose message comes from
+// ./messages.ts.
 
-import { createClient, type Client } from "@accord/client";
+import { createClient, type Client, type ConnectionState } from "@accord/client";
 import {
   procedures,
   type Checkout,
@@ -25,13 +26,9 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; code: string; mes
 
 type StoredSession = { token: string; user: User };
 
-/** The HTTP and WebSocket URLs of `/rpc` on the page's own origin. */
-export function rpcUrls(pageUrl: string, token: string | null): { url: string; wsUrl: string } {
-  const url = new URL("/rpc", pageUrl);
-  const ws = new URL(url.href);
-  ws.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  if (token !== null) ws.searchParams.set("access_token", token);
-  return { url: url.href, wsUrl: ws.href };
+/** The URL of `/rpc` on the page's own origin (the client derives the WebSocket's from it). */
+export function rpcUrl(pageUrl: string): string {
+  return new URL("/rpc", pageUrl).href;
 }
 
 function loadSession(store: KeyValueStore | null, key: string): StoredSession | null {
@@ -54,6 +51,7 @@ export class ShopApi {
   readonly #store: KeyValueStore | null;
   readonly #storageKey = "shop.session";
   readonly #listeners = new Set<(user: User | null) => void>();
+  readonly #connectionListeners = new Set<(state: ConnectionState) => void>();
   #session: StoredSession | null;
   #client: Client<Procedures>;
 
@@ -74,15 +72,29 @@ export class ShopApi {
     this.#listeners.add(listener);
   }
 
+  /** The live-updates socket's state: `"reconnecting"` while the server cannot be reached. */
+  get connectionState(): ConnectionState {
+    return this.#client.$connection.state;
+  }
+
+  /** Calls `listener` on every change of `connectionState`, across sessions. */
+  onConnectionChange(listener: (state: ConnectionState) => void): void {
+    this.#connectionListeners.add(listener);
+  }
+
   #connect(): Client<Procedures> {
-    const token = this.#session?.token ?? null;
-    const { url, wsUrl } = rpcUrls(this.#pageUrl, token);
-    return createClient<Procedures>({
-      url,
-      wsUrl,
+    const authorization = this.#session === null ? null : `Bearer ${this.#session.token}`;
+    const client = createClient<Procedures>({
+      url: rpcUrl(this.#pageUrl),
       procedures,
-      headers: (): Record<string, string> => (token !== null ? { authorization: `Bearer ${token}` } : {}),
+      headers: (): Record<string, string> => (authorization !== null ? { authorization } : {}),
+      authenticate: () => authorization,
     });
+    client.$connection.onChange((state) => {
+      if (client !== this.#client) return; // a client of an earlier session, closing
+      for (const listener of this.#connectionListeners) listener(state);
+    });
+    return client;
   }
 
   #setSession(session: StoredSession | null): void {
@@ -199,11 +211,18 @@ export class ShopApi {
   /**
    * Streams the caller's order status changes to `onEvent` until `signal` aborts (then it
    * resolves ok) or the stream fails. `onReady` runs once the server accepted the subscription.
+   * The stream outlives restarts of the server (the client resubscribes); `onMissed` runs when
+   * changes may have been missed meanwhile: reload what it keeps current.
    */
-  async watchOrders(onEvent: (event: OrderEvent) => void, onReady: () => void, signal: AbortSignal): Promise<Outcome<void>> {
+  async watchOrders(
+    onEvent: (event: OrderEvent) => void,
+    onReady: () => void,
+    onMissed: () => void,
+    signal: AbortSignal,
+  ): Promise<Outcome<void>> {
     const { events } = this.#client.orders;
     try {
-      const subscription = events(undefined, { signal });
+      const subscription = events(undefined, { signal, onEventsMissed: onMissed });
       subscription.ready.then(onReady, () => {}); // a refusal is reported by the loop below
       for await (const event of subscription) onEvent(event);
       return { ok: true, value: undefined };

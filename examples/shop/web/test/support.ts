@@ -48,7 +48,10 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
 
 export type RunningShop = { url: string; stop(): Promise<void>; output(): string };
 
-/** Starts the shop binary and waits (up to 60 s: it seeds the demo data first) for its address. */
+/**
+ * Starts the shop binary and waits (up to 60 s: it seeds the demo data first) for its address;
+ * `env` overrides the defaults (`PORT` 0: a free port; `SHOP_FULFILMENT_STEP_MS` 300).
+ */
 export async function startShop(dir: string, webOut: string, env: Record<string, string> = {}): Promise<RunningShop> {
   if (!existsSync(shopBin)) assert.fail(`no shop server at ${shopBin}: run \`cargo build -p shop\` (or set SHOP_BIN)`);
   const child = spawn(shopBin, [], {
@@ -59,6 +62,7 @@ export async function startShop(dir: string, webOut: string, env: Record<string,
       DATABASE_URL: `sqlite://${path.join(dir, "shop.db")}`,
       SHOP_FULFILMENT_STEP_MS: "300",
       SHOP_WEB_DIR: webOut,
+      REDIS_URL: "", // in process: events of other runs' shops (same user ids) must not reach this page
       RUST_LOG: "warn",
       ...env,
     },

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use accord::{Cx, I53, RpcError, Stream};
+use accord::{Cx, I53, RpcError, Stream, Tracked};
 
 /// A todo item.
 #[accord::wire]
@@ -148,7 +148,8 @@ pub trait Todos {
     #[mutation]
     async fn delete(&self, cx: &Cx, input: TodoId) -> Result<Todo, TodoError>;
 
-    /// Every change from now on, as it happens.
+    /// Every change from now on, as it happens. Tracked: a subscriber that reconnects resumes
+    /// after the last change it saw (or is told `EVENTS_MISSED` and refetches).
     #[subscription]
-    async fn changes(&self, cx: &Cx) -> Result<Stream<TodoEvent, TodoError>, TodoError>;
+    async fn changes(&self, cx: &Cx) -> Result<Stream<Tracked<TodoEvent>, TodoError>, TodoError>;
 }

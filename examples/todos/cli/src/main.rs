@@ -144,8 +144,16 @@ async fn watch(url: &str) -> Result<(), TodoError> {
     let api = TodosClient::new(transport);
     let mut changes = api.changes(&Cx::new()).await?;
     println!("watching {ws_url} (Ctrl-C to stop)");
+    // The transport reconnects by itself and resumes after the last change seen; when it
+    // cannot, the stream says so (EVENTS_MISSED) and goes on.
     while let Some(event) = changes.next().await {
-        println!("{:?}", event?);
+        match event {
+            Ok(event) => println!("{:?}", event.value),
+            Err(TodoError::Rpc(error)) if error.is_events_missed() => {
+                println!("(some changes were missed while reconnecting: run `list` to see the current state)");
+            }
+            Err(error) => return Err(error),
+        }
     }
     Ok(())
 }

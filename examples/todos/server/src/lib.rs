@@ -3,22 +3,25 @@
 //! It is small on purpose: the point of this example is the loop from one Rust trait to a
 //! server, a Rust client and a type-checked TypeScript frontend. The `shop` example shows a
 //! real database.
+//!
+//! Changes are published to the `todos` topic of an [`accord_server::Topics`]: in process by
+//! default, or Redis Streams (`REDIS_URL`), where every instance's subscribers see every
+//! change and can resume on any instance. (The todos themselves stay in each process's memory.)
 
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use accord::{Cx, FrameworkCode, I53, RpcError, Stream};
-use futures_util::StreamExt;
+use accord::{Cx, I53, Stream, Tracked};
+use accord_server::topics::{Topic, TopicError, Topics};
 use todos_api::{NewTodo, Todo, TodoError, TodoEvent, TodoFilter, TodoId, TodoPatch, TodoStats, Todos};
-use tokio::sync::broadcast;
 
-/// How many events a slow subscriber may fall behind before its subscription ends.
-const EVENT_BUFFER: usize = 256;
+/// The topic changes are published to.
+pub const TOPIC: &str = "todos";
 
 /// Todos kept in memory, with live change events.
 pub struct TodoList {
     state: Mutex<State>,
-    events: broadcast::Sender<TodoEvent>,
+    events: Topic<TodoEvent>,
 }
 
 #[derive(Default)]
@@ -34,9 +37,18 @@ impl Default for TodoList {
 }
 
 impl TodoList {
-    /// An empty list.
+    /// An empty list whose changes stay in this process.
     pub fn new() -> Self {
-        Self { state: Mutex::new(State { next_id: 1, todos: Vec::new() }), events: broadcast::channel(EVENT_BUFFER).0 }
+        match Self::with_topics(&Topics::in_process()) {
+            Ok(list) => list,
+            // A fresh in-process set has no topic that could clash.
+            Err(error) => unreachable!("{error}"),
+        }
+    }
+
+    /// An empty list publishing its changes to `topics` (shared by every instance on Redis).
+    pub fn with_topics(topics: &Topics) -> Result<Self, TopicError> {
+        Ok(Self { state: Mutex::new(State { next_id: 1, todos: Vec::new() }), events: topics.topic(TOPIC)? })
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -45,9 +57,13 @@ impl TodoList {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn publish(&self, event: TodoEvent) {
-        // No subscribers is not an error.
-        let _ = self.events.send(event);
+    /// Publishes a change. The change is made whether or not this succeeds; a publication that
+    /// failed (Redis down) is recorded as a gap, so subscribers are told `EVENTS_MISSED` and
+    /// refetch, rather than the caller being told its change failed.
+    async fn publish(&self, event: TodoEvent) {
+        if let Err(error) = self.events.publish(event).await {
+            tracing::warn!(%error, "a todo change could not be published; subscribers will be told they missed it");
+        }
     }
 }
 
@@ -114,7 +130,7 @@ impl Todos for TodoList {
             state.todos.push(todo.clone());
             todo
         };
-        self.publish(TodoEvent::Created { todo: todo.clone() });
+        self.publish(TodoEvent::Created { todo: todo.clone() }).await;
         Ok(todo)
     }
 
@@ -143,7 +159,7 @@ impl Todos for TodoList {
             }
             todo.clone()
         };
-        self.publish(TodoEvent::Updated { todo: todo.clone() });
+        self.publish(TodoEvent::Updated { todo: todo.clone() }).await;
         Ok(todo)
     }
 
@@ -154,28 +170,12 @@ impl Todos for TodoList {
                 state.todos.iter().position(|t| t.id == input.id).ok_or(TodoError::NotFound { id: input.id })?;
             state.todos.remove(index)
         };
-        self.publish(TodoEvent::Deleted { id: todo.id });
+        self.publish(TodoEvent::Deleted { id: todo.id }).await;
         Ok(todo)
     }
 
-    async fn changes(&self, _cx: &Cx) -> Result<Stream<TodoEvent, TodoError>, TodoError> {
-        let receiver = self.events.subscribe();
-        Ok(Box::pin(
-            futures_util::stream::unfold(Some(receiver), |receiver| async move {
-                let mut receiver = receiver?;
-                match receiver.recv().await {
-                    Ok(event) => Some((Ok(event), Some(receiver))),
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        let error = RpcError::framework(
-                            FrameworkCode::Overloaded,
-                            format!("fell {missed} events behind; resubscribe"),
-                        );
-                        Some((Err(TodoError::Rpc(error)), None))
-                    }
-                    Err(broadcast::error::RecvError::Closed) => None,
-                }
-            })
-            .boxed(),
-        ))
+    async fn changes(&self, cx: &Cx) -> Result<Stream<Tracked<TodoEvent>, TodoError>, TodoError> {
+        // Resumes after `cx.last_event_id()` when the subscriber reconnects.
+        self.events.subscribe(cx).await
     }
 }

@@ -6,9 +6,15 @@
 //!
 //! Logs go to stdout, filtered by `RUST_LOG` (default `info`); `ACCORD_LOG_FORMAT=json` switches
 //! to JSON lines.
+//!
+//! Live changes (`todos.changes`) go through Redis Streams when `REDIS_URL` is set, so that
+//! instances side by side (each on its own `PORT`) share them and a subscriber resumes on any of
+//! them; otherwise they stay in this process. Retention: `TODOS_EVENTS_MAX_AGE_MS` (default
+//! 300000) and `TODOS_EVENTS_MAX` (default 10000).
 
 use std::process::ExitCode;
 
+use accord_server::topics::{Retention, Topics};
 use accord_server::{Cors, LogFormat, Server, init_logging};
 use todos_api::TodosApi;
 use todos_server::TodoList;
@@ -46,7 +52,21 @@ async fn main() -> ExitCode {
         .filter(|dir| !dir.is_empty())
         .map(std::path::PathBuf::from)
         .or_else(|| Some(std::path::PathBuf::from(BUILT_WEB_APP)).filter(|dir| dir.join("index.html").is_file()));
-    let server = match Server::builder().mount(TodosApi::handlers(TodoList::new())) {
+    let topics = match topics() {
+        Ok(topics) => topics,
+        Err(message) => {
+            eprintln!("todos-server: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let list = match TodoList::with_topics(&topics) {
+        Ok(list) => list,
+        Err(e) => {
+            eprintln!("todos-server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let server = match Server::builder().mount(TodosApi::handlers(list)) {
         Ok(mut builder) => {
             if let Some(dir) = &web {
                 builder = builder.static_dir(dir);
@@ -66,6 +86,8 @@ async fn main() -> ExitCode {
         }
     };
     println!("todos-server listening on {}", server.http_url());
+    let backend = if topics.is_redis() { "Redis (REDIS_URL)" } else { "this process" };
+    println!("todos-server shares live changes through {backend}");
     if let Some(dir) = &web {
         println!("todos-server serves the web app from {}", dir.display());
     }
@@ -76,4 +98,21 @@ async fn main() -> ExitCode {
         eprintln!("todos-server: calls were still running after the grace period");
         ExitCode::FAILURE
     }
+}
+
+/// The topics backend and retention from the environment.
+fn topics() -> Result<Topics, String> {
+    let number = |name: &str, default: u64| -> Result<u64, String> {
+        match std::env::var(name) {
+            Ok(value) => value.parse().map_err(|_| format!("{name} must be a whole number, got {value:?}")),
+            Err(_) => Ok(default),
+        }
+    };
+    let max_age = std::time::Duration::from_millis(number("TODOS_EVENTS_MAX_AGE_MS", 300_000)?);
+    let max_events = usize::try_from(number("TODOS_EVENTS_MAX", 10_000)?).map_err(|e| e.to_string())?;
+    let topics = match std::env::var("REDIS_URL").ok().filter(|url| !url.is_empty()) {
+        Some(url) => Topics::redis(&url).map_err(|e| e.to_string())?,
+        None => Topics::in_process(),
+    };
+    Ok(topics.with_retention(Retention { max_events: max_events.max(1), max_age }))
 }

@@ -1,7 +1,7 @@
 // The todos app: the list (a TanStack query kept live by `todos.changes`), a form to add, and
 // per-item toggle and delete (mutations). Every call and error is typed by the generated bindings.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useState, useSyncExternalStore, type FormEvent } from "react";
 import type { Todo } from "./api/index.js";
 import { api, client } from "./client.js";
 import { applyEvent, errorMessage } from "./todos.js";
@@ -9,18 +9,30 @@ import { applyEvent, errorMessage } from "./todos.js";
 /** The list everyone sees: all todos, oldest first. */
 const ALL = {};
 
-type Live = "connecting" | "live" | { failed: string };
+type Live = "connecting" | "live" | "reconnecting" | { failed: string };
+
+/** The client's WebSocket state, re-rendering on every change. */
+function useConnectionState() {
+  const { $connection } = client;
+  return useSyncExternalStore($connection.onChange, () => $connection.state);
+}
 
 /**
  * Keeps the cached list current from the change stream. The stream starts first and the list
  * is refetched once it is accepted, so no change falls between the load and the subscription.
+ * The stream outlives restarts of the server (the client resubscribes); when changes may have
+ * been missed meanwhile, everything is refetched.
  */
 function useLiveTodos(): Live {
   const queryClient = useQueryClient();
+  const connection = useConnectionState();
   const [live, setLive] = useState<Live>("connecting");
   useEffect(() => {
     const stop = new AbortController();
-    const changes = client.todos.changes(undefined, { signal: stop.signal });
+    const changes = client.todos.changes(undefined, {
+      signal: stop.signal,
+      onEventsMissed: () => void queryClient.invalidateQueries({ queryKey: api.todos.queryKey() }),
+    });
     void changes.ready.then(
       () => {
         setLive("live");
@@ -43,7 +55,7 @@ function useLiveTodos(): Live {
     })();
     return () => stop.abort();
   }, [queryClient]);
-  return live;
+  return live === "live" && connection === "reconnecting" ? "reconnecting" : live;
 }
 
 function AddTodo() {
@@ -117,8 +129,8 @@ export function App() {
   return (
     <main>
       <h1>Todos</h1>
-      <p className="live" data-live={typeof live === "string" ? live : "failed"}>
-        {live === "live" ? "Live" : live === "connecting" ? "Connecting…" : live.failed}
+      <p className="live" role="status" data-live={typeof live === "string" ? live : "failed"}>
+        {live === "live" ? "Live" : live === "connecting" ? "Connecting…" : live === "reconnecting" ? "Reconnecting…" : live.failed}
       </p>
       <AddTodo />
       {todos.error && <p role="alert">{errorMessage(todos.error)}</p>}

@@ -19,8 +19,11 @@ export type Procedures = {
   orders: {
     /** Places an order for the cart: all lines or none. Idempotent per `idempotencyKey`. */
     checkout: { kind: "mutation"; input: Checkout; output: Order; error: OrderError };
-    /** Status changes of the caller's orders from now on. */
-    events: { kind: "subscription"; input: void; output: OrderEvent; error: OrderError };
+    /**
+     * Status changes of the caller's orders from now on. Tracked: a subscriber that reconnects
+     * resumes after the last change it saw (or is told `EVENTS_MISSED` and reloads its orders).
+     */
+    events: { kind: "subscription"; tracked: true; input: void; output: OrderEvent; error: OrderError };
     /** One of the caller's orders. */
     get: { kind: "query"; input: OrderId; output: Order; error: OrderError };
     /** The caller's orders with their items and product names, newest first. */

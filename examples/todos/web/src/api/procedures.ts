@@ -4,8 +4,11 @@ import type { NewTodo, Todo, TodoError, TodoEvent, TodoFilter, TodoId, TodoPatch
 /** Every procedure of the API: namespace → method → kind, input, output and error types. */
 export type Procedures = {
   todos: {
-    /** Every change from now on, as it happens. */
-    changes: { kind: "subscription"; input: void; output: TodoEvent; error: TodoError };
+    /**
+     * Every change from now on, as it happens. Tracked: a subscriber that reconnects resumes
+     * after the last change it saw (or is told `EVENTS_MISSED` and refetches).
+     */
+    changes: { kind: "subscription"; tracked: true; input: void; output: TodoEvent; error: TodoError };
     /** Create a todo. */
     create: { kind: "mutation"; input: NewTodo; output: Todo; error: TodoError };
     /** Delete a todo; returns the deleted todo. */
