@@ -120,10 +120,12 @@ impl Server {
 
     /// Resolves on SIGINT or SIGTERM, after calling [`stop`](Self::stop): for a host app's
     /// graceful shutdown (`axum::serve(..).with_graceful_shutdown(server.shutdown_signal())`).
+    /// The signals are listened for from this call on, not from the first poll.
     pub fn shutdown_signal(&self) -> impl Future<Output = ()> + Send + 'static {
         let (health, draining, tasks) = (self.health.clone(), self.draining.clone(), self.tasks.clone());
+        let signal = crate::shutdown::signal();
         async move {
-            crate::shutdown::signal().await;
+            signal.await;
             tracing::info!("shutdown signal received; draining");
             health.start_draining();
             draining.send_replace(true);
@@ -212,10 +214,28 @@ impl RunningServer {
         self.server.shutdown().await
     }
 
-    /// Serves until SIGINT or SIGTERM, then shuts down gracefully. For a binary's `main`.
-    pub async fn run_until_signal(self) -> bool {
-        crate::shutdown::signal().await;
-        tracing::info!("shutdown signal received; draining");
-        self.shutdown().await
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully ([`shutdown`](Self::shutdown)).
+    /// For a binary's `main`.
+    ///
+    /// The signals are listened for from the moment this is called, not from the first poll:
+    /// call it before announcing readiness, so that a SIGTERM sent right after the announcement
+    /// drains the server instead of killing the process.
+    ///
+    /// ```no_run
+    /// # async fn run(server: accord_server::RunningServer) {
+    /// let url = server.http_url();
+    /// let serving = server.run_until_signal();
+    /// println!("listening on {url}");
+    /// let drained = serving.await;
+    /// # let _ = drained;
+    /// # }
+    /// ```
+    pub fn run_until_signal(self) -> impl Future<Output = bool> + Send + 'static {
+        let signal = crate::shutdown::signal();
+        async move {
+            signal.await;
+            tracing::info!("shutdown signal received; draining");
+            self.shutdown().await
+        }
     }
 }

@@ -181,16 +181,20 @@ impl BenchServer {
         }
     }
 
-    /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
-    pub async fn run_until_signal(self) -> bool {
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully. The signals are listened
+    /// for from this call on (see `RunningServer::run_until_signal`).
+    pub fn run_until_signal(self) -> std::pin::Pin<Box<dyn Future<Output = bool> + Send>> {
         match self {
             BenchServer::Raw { handle, .. } => {
-                shutdown_signal().await;
-                let _ = handle.stop();
-                handle.stopped().await;
-                true
+                let signal = shutdown_signal();
+                Box::pin(async move {
+                    signal.await;
+                    let _ = handle.stop();
+                    handle.stopped().await;
+                    true
+                })
             }
-            BenchServer::Accord(server) => server.run_until_signal().await,
+            BenchServer::Accord(server) => Box::pin(server.run_until_signal()),
         }
     }
 }
@@ -232,22 +236,25 @@ async fn serve_raw(addr: SocketAddr) -> Result<BenchServer, BoxError> {
 }
 
 /// Resolves on the first SIGINT or SIGTERM (for the raw stack; Accord has its own).
-async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+/// SIGINT or SIGTERM, listened for from this call on.
+fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).ok();
+    let mut terminate = signal(SignalKind::terminate()).ok();
+    async move {
+        tokio::select! {
+            () = next(interrupt.as_mut()) => {}
+            () = next(terminate.as_mut()) => {}
         }
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    }
+}
+
+/// The next delivery of `signal`; never, without one.
+async fn next(signal: Option<&mut tokio::signal::unix::Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
         }
-    };
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
+        None => std::future::pending::<()>().await,
     }
 }

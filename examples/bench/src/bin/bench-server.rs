@@ -42,12 +42,14 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("listening on {}", server.http_url());
+    let url = server.http_url();
+    let serving = server.run_until_signal();
+    println!("listening on {url}");
     match config.stack {
         Stack::Full => eprintln!("bench-server: stack full, switched off: {:?}", config.without),
         stack => eprintln!("bench-server: stack {stack}"),
     }
-    if server.run_until_signal().await {
+    if serving.await {
         ExitCode::SUCCESS
     } else {
         eprintln!("bench-server: calls were still running after the grace period");

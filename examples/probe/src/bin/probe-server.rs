@@ -13,8 +13,10 @@ async fn main() -> ExitCode {
     };
     match accord_probe::serve(&format!("127.0.0.1:{port}")).await {
         Ok(server) => {
-            println!("probe-server listening on {}", server.http_url());
-            server.run_until_signal().await;
+            let url = server.http_url();
+            let serving = server.run_until_signal();
+            println!("probe-server listening on {url}");
+            serving.await;
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -115,11 +115,15 @@ impl Shop {
         stop(jobs, &db, finished).await
     }
 
-    /// [`Shop::shutdown`] on SIGINT or SIGTERM.
-    pub async fn run_until_signal(self) -> Stopped {
+    /// [`Shop::shutdown`] on SIGINT or SIGTERM, listened for from this call on (so call it
+    /// before announcing readiness).
+    pub fn run_until_signal(self) -> impl Future<Output = Stopped> + Send + 'static {
         let Self { server, db, jobs, .. } = self;
-        let finished = server.run_until_signal().await;
-        stop(jobs, &db, finished).await
+        let serving = server.run_until_signal();
+        async move {
+            let finished = serving.await;
+            stop(jobs, &db, finished).await
+        }
     }
 }
 

@@ -107,10 +107,12 @@ async fn serve(config: &Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let url = shop.server.http_url();
-    println!("shop listening on {url} ({} database); open http://{}/", shop.db.backend(), shop.server.local_addr());
+    let (url, addr, backend) = (shop.server.http_url(), shop.server.local_addr(), shop.db.backend());
+    // Listen for SIGTERM before saying we are up: a signal sent on "listening" then drains.
+    let serving = shop.run_until_signal();
+    println!("shop listening on {url} ({backend} database); open http://{addr}/");
     println!("demo sign-in: ada@example.com (admin) or bob@example.com, password {}", shop::seed::DEMO_PASSWORD);
-    match shop.run_until_signal().await {
+    match serving.await {
         Stopped::Drained => {
             println!("shop stopped");
             ExitCode::SUCCESS

@@ -85,13 +85,16 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("todos-server listening on {}", server.http_url());
+    let url = server.http_url();
+    // Listen for SIGTERM before saying we are up: a signal sent on "listening" then drains.
+    let serving = server.run_until_signal();
+    println!("todos-server listening on {url}");
     let backend = if topics.is_redis() { "Redis (REDIS_URL)" } else { "this process" };
     println!("todos-server shares live changes through {backend}");
     if let Some(dir) = &web {
         println!("todos-server serves the web app from {}", dir.display());
     }
-    if server.run_until_signal().await {
+    if serving.await {
         println!("todos-server stopped");
         ExitCode::SUCCESS
     } else {

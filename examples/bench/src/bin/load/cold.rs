@@ -16,8 +16,6 @@ use accord_bench::stack::TOKEN;
 
 use accord_bench::process as children;
 
-/// How long after its first answer a server is given before SIGTERM (see [`cold_start`]).
-const SIGNAL_GRACE: Duration = Duration::from_millis(100);
 /// Give up on a server that has not answered within this.
 const LIMIT: Duration = Duration::from_secs(20);
 
@@ -65,10 +63,7 @@ fn cold_start(binary: &Path, stack: &str) -> Duration {
             break started.elapsed();
         }
     };
-    // The server listens for SIGTERM only once it runs `run_until_signal`, just after it starts
-    // answering: a SIGTERM sent at once could still meet the default disposition (killed, no
-    // drain). Give it a moment, then check the graceful exit.
-    std::thread::sleep(SIGNAL_GRACE);
+    // The server listens for SIGTERM from before it announces itself, so this drains it.
     let status = children::terminate(&mut child);
     assert!(status.success(), "bench-server ({stack}) did not exit cleanly on SIGTERM: {status}");
     elapsed
