@@ -9,7 +9,10 @@ export type Procedures = {
   };
 };
 
-/** The kind of every procedure, for `createClient` (it picks HTTP or WebSocket by kind). */
+/**
+ * The kind of every procedure, for `createClient`: it picks HTTP or WebSocket by kind, and retries
+ * queries and `mutation:idempotent`s (mutations declared `#[mutation(idempotent)]`).
+ */
 export const procedures = {
   hello: { greet: "query" },
 } as const;
