@@ -10,6 +10,7 @@
 //! | `DB_ACQUIRE_TIMEOUT_MS` | `3000` | waiting for a pooled connection longer answers `UNAVAILABLE` |
 //! | `DB_IDLE_TIMEOUT_MS` | `600000` | idle connections above the minimum close after this |
 //! | `DB_STATEMENT_TIMEOUT_MS` | `5000` | PostgreSQL `statement_timeout`, set on every connection |
+//! | `DB_PGBOUNCER` | `0` | `1`: PostgreSQL is behind a transaction-pooling PgBouncer (unnamed statements, one transaction per statement, timeouts set per transaction; see `db/pooler.rs`) |
 //! | `DB_BUSY_TIMEOUT_MS` | `5000` | SQLite `busy_timeout` (WAL mode is always on) |
 //! | `SHOP_WEB_DIR` | `examples/shop/web/dist` | the built web page, served at `/` |
 //! | `SHOP_FULFILMENT_STEP_MS` | `3000` | how long an order stays in each status before moving on |
@@ -51,6 +52,8 @@ pub struct PoolConfig {
     pub statement_timeout: Duration,
     /// SQLite only.
     pub busy_timeout: Duration,
+    /// PostgreSQL only: behind a transaction-pooling PgBouncer (`DB_PGBOUNCER=1`).
+    pub pgbouncer: bool,
 }
 
 impl Default for PoolConfig {
@@ -61,6 +64,7 @@ impl Default for PoolConfig {
             idle_timeout: Duration::from_secs(600),
             statement_timeout: Duration::from_secs(5),
             busy_timeout: Duration::from_secs(5),
+            pgbouncer: false,
         }
     }
 }
@@ -174,6 +178,13 @@ impl Config {
         }
         if let Some(d) = ms("DB_BUSY_TIMEOUT_MS")? {
             config.pool.busy_timeout = d;
+        }
+        if let Some(value) = get("DB_PGBOUNCER").filter(|v| !v.is_empty()) {
+            config.pool.pgbouncer = match value.trim() {
+                "1" | "true" => true,
+                "0" | "false" => false,
+                _ => return Err(ConfigError { name: "DB_PGBOUNCER", expected: "1 or 0", value }),
+            };
         }
         if let Some(dir) = get("SHOP_WEB_DIR").filter(|d| !d.is_empty()) {
             config.web_dir = dir.into();

@@ -179,7 +179,8 @@ async fn a_call_stuck_on_a_locked_postgres_row_does_not_hold_up_the_exit() {
     ];
     let (mut shop, url) = spawn(&env);
     let token = login(&url).await;
-    let mut holder = sqlx::PgConnection::connect(&pg).await.expect("a direct connection");
+    let direct = support::direct_url().unwrap_or_else(|| pg.clone());
+    let mut holder = sqlx::PgConnection::connect(&direct).await.expect("a direct connection");
     let lock = format!("SET search_path TO \"{schema}\"; BEGIN; SELECT stock FROM products WHERE id = 3 FOR UPDATE");
     sqlx::raw_sql(sqlx::AssertSqlSafe(lock)).execute(&mut holder).await.unwrap();
     sigterm_with_a_stuck_checkout_exits_after_the_grace_period(&mut shop, &url, &token).await;

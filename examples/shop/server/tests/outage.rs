@@ -62,7 +62,9 @@ async fn behind_proxy(step: Option<Duration>) -> Option<(TestShop, Proxy, String
 
 /// A direct connection to the test's schema (not through the proxy).
 async fn direct(url: &str, test: &TestShop) -> sqlx::PgConnection {
-    let mut conn = sqlx::PgConnection::connect(url).await.expect("a direct connection");
+    // PostgreSQL itself even when the shop goes through PgBouncer (scripts/with-pgbouncer).
+    let url = support::direct_url().unwrap_or_else(|| url.to_owned());
+    let mut conn = sqlx::PgConnection::connect(&url).await.expect("a direct connection");
     let schema = test.config.database_schema.clone().expect("a schema");
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SET search_path TO \"{schema}\""))).execute(&mut conn).await.unwrap();
     conn

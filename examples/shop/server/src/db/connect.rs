@@ -5,6 +5,8 @@
 //! turns lock contention into an orderly queue; the read pool opens the same file read-only.
 //! PostgreSQL: every connection sets `statement_timeout` as a startup parameter, so no query
 //! can hold a connection forever; `DATABASE_SCHEMA` puts the tables in a schema of their own.
+//! Behind a transaction-pooling PgBouncer (`DB_PGBOUNCER=1`) both are set per transaction
+//! instead (`pooler.rs`).
 
 use std::str::FromStr;
 
@@ -37,6 +39,16 @@ pub(super) async fn pools(config: &Config) -> Result<(Pool, Pool), DbError> {
         Ok((Pool::Sqlite(write), Pool::Sqlite(read)))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let schema = config.database_schema.as_deref();
+        if config.pool.pgbouncer {
+            let begin = super::pooler::begin_statement(&config.pool, schema);
+            super::pooler::migrate(url, &begin, schema, &POSTGRES_MIGRATIONS).await?;
+            let write = pg_pool(&config.pool).connect_with(PgConnectOptions::from_str(url)?).await?;
+            let read = match &config.read_database_url {
+                Some(read_url) => pg_pool(&config.pool).connect_with(PgConnectOptions::from_str(read_url)?).await?,
+                None => write.clone(),
+            };
+            return Ok((Pool::Postgres(write), Pool::Postgres(read)));
+        }
         let write_options = pg_options(url, &config.pool, schema)?;
         let write = pg_pool(&config.pool).connect_with(write_options).await?;
         if let Some(schema) = schema {

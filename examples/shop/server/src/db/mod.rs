@@ -13,6 +13,7 @@ mod connect;
 mod exec;
 mod failure;
 mod pool_metrics;
+mod pooler;
 pub mod schema;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use accord::{Cx, Kind};
+use sqlx::AssertSqlSafe;
 
 pub use exec::{Conn, Queries, Record, Tx};
 pub use failure::RETRY_AFTER;
@@ -93,6 +95,8 @@ struct Inner {
     acquire_timeout: Duration,
     queries: Arc<AtomicU64>,
     metrics: pool_metrics::PoolMetrics,
+    /// Behind a transaction-pooling PgBouncer: the statement that opens every transaction.
+    pooled_begin: Option<Arc<str>>,
 }
 
 impl Database {
@@ -101,8 +105,16 @@ impl Database {
     pub async fn connect(config: &Config, metrics: &accord_server::Metrics) -> Result<Self, DbError> {
         let (write, read) = connect::pools(config).await?;
         let metrics = pool_metrics::PoolMetrics::register(metrics, &write, &read);
-        let inner =
-            Inner { write, read, acquire_timeout: config.pool.acquire_timeout, queries: Arc::default(), metrics };
+        let pooled_begin = (config.pool.pgbouncer && matches!(write, Pool::Postgres(_)))
+            .then(|| Arc::from(pooler::begin_statement(&config.pool, config.database_schema.as_deref())));
+        let inner = Inner {
+            write,
+            read,
+            acquire_timeout: config.pool.acquire_timeout,
+            queries: Arc::default(),
+            metrics,
+            pooled_begin,
+        };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -140,7 +152,12 @@ impl Database {
         let queries = self.inner.queries.clone();
         let begun = match &self.inner.write {
             Pool::Sqlite(p) => p.begin_with("BEGIN IMMEDIATE").await.map(|tx| Tx::sqlite(tx, queries)),
-            Pool::Postgres(p) => p.begin().await.map(|tx| Tx::postgres(tx, queries)),
+            Pool::Postgres(p) => match &self.inner.pooled_begin {
+                Some(begin) => {
+                    p.begin_with(AssertSqlSafe(begin.to_string())).await.map(|tx| Tx::postgres(tx, queries, true))
+                }
+                None => p.begin().await.map(|tx| Tx::postgres(tx, queries, false)),
+            },
         };
         self.inner.metrics.acquired(started.elapsed(), begun.is_ok());
         begun.map_err(|e| self.acquire_error(e))
@@ -151,7 +168,7 @@ impl Database {
         let queries = self.inner.queries.clone();
         let acquired = match pool {
             Pool::Sqlite(p) => p.acquire().await.map(|c| Conn::sqlite(c, queries)),
-            Pool::Postgres(p) => p.acquire().await.map(|c| Conn::postgres(c, queries)),
+            Pool::Postgres(p) => p.acquire().await.map(|c| Conn::postgres(c, queries, self.inner.pooled_begin.clone())),
         };
         self.inner.metrics.acquired(started.elapsed(), acquired.is_ok());
         acquired.map_err(|e| self.acquire_error(e))

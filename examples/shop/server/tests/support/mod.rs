@@ -64,6 +64,7 @@ impl TestShop {
         self.stop().await;
         if let Some((url, schema)) = self.schema.take() {
             use sqlx::Connection;
+            let url = direct_url().unwrap_or(url);
             let mut conn = sqlx::PgConnection::connect(&url).await.expect("cleanup connection");
             let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
             sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await.expect("drop schema");
@@ -80,6 +81,13 @@ fn unique(prefix: &str) -> String {
 /// The PostgreSQL URL to test against, if any.
 pub fn postgres_url() -> Option<String> {
     std::env::var("DATABASE_URL").ok().filter(|url| url.starts_with("postgres"))
+}
+
+/// PostgreSQL itself, for a test's own connections (holding locks, checking rows, cleaning up):
+/// `DATABASE_DIRECT_URL` when `DATABASE_URL` names a pooler (scripts/with-pgbouncer sets both),
+/// else `DATABASE_URL`. A test's persistent statements must not leak into the shop's pool.
+pub fn direct_url() -> Option<String> {
+    std::env::var("DATABASE_DIRECT_URL").ok().filter(|url| url.starts_with("postgres")).or_else(postgres_url)
 }
 
 /// A shop on a fresh `backend` database seeded with `seed`; `None` (after saying so) when
@@ -101,6 +109,8 @@ pub async fn start(backend: Backend, seed: Option<SeedSize>, tweak: impl FnOnce(
             let schema = unique("shop_test");
             config.database_url = url.clone();
             config.database_schema = Some(schema.clone());
+            // DATABASE_URL may name a transaction-pooling PgBouncer (scripts/with-pgbouncer).
+            config.pool.pgbouncer = std::env::var("DB_PGBOUNCER").is_ok_and(|v| v == "1");
             (None, Some((url, schema)))
         }
     };
