@@ -35,8 +35,8 @@ pub(crate) struct Caller {
     pub address_key: Arc<str>,
     /// `x-accord-timeout-ms` of the HTTP request (or WebSocket upgrade).
     pub requested_timeout: Option<Duration>,
-    /// The HTTP request's extensions, handed to every call's `Cx`.
-    pub extensions: http::Extensions,
+    /// The HTTP request's extensions, shared by every call's `Cx` (not copied per call).
+    pub extensions: Arc<http::Extensions>,
     authentication: watch::Sender<Authentication>,
 }
 
@@ -55,7 +55,7 @@ impl Caller {
             request_id,
             address_key: address_key(address),
             requested_timeout,
-            extensions,
+            extensions: Arc::new(extensions),
             authentication: watch::Sender::new(authentication),
         }
     }

@@ -51,6 +51,7 @@ mod auth;
 mod blocking;
 mod body;
 mod builder;
+pub mod call;
 mod caller;
 mod client_address;
 mod config;
