@@ -32,12 +32,14 @@ impl<S: CallService> CallService for Guard<S> {
             .into_iter()
             .flatten()
             .fold(call.procedure.timeout, Duration::min);
-        call.cx.set_deadline(Instant::now() + timeout);
+        let deadline = Instant::now() + timeout;
+        call.cx.set_deadline(deadline);
         let running = match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(call))) {
             Ok(running) => AssertUnwindSafe(running).catch_unwind(),
             Err(panic) => return Err(panicked(&*panic)),
         };
-        match tokio::time::timeout(timeout, running).await {
+        // The same instant as the procedure's deadline, and one clock read instead of two.
+        match tokio::time::timeout_at(deadline.into(), running).await {
             Ok(Ok(reply)) => reply,
             Ok(Err(panic)) => Err(panicked(&*panic)),
             // Dropping the future cancels it at its next await.

@@ -37,7 +37,7 @@ impl<S> RateLimits<S> {
         let procedure = call.procedure;
         let rules = [(procedure.rate_limit, procedure.name), (self.global, GLOBAL_RULE)];
         for (key, rule) in rules.iter().filter_map(|(key, rule)| Some((key.as_ref()?, *rule))) {
-            let caller_key = key.of(&call.caller.address_key, call.cx.identity());
+            let caller_key = key.of(call.caller.address_key(), call.cx.identity());
             match limiter.check(rule, &caller_key).await {
                 Decision::Allow => {}
                 Decision::Deny { retry_after } => {
