@@ -189,3 +189,6 @@ pub(crate) fn stack<S: CallService>(
     let authenticated = authenticate::Authenticate::new(limited);
     Box::new(observe::Observe::new(access_log, authenticated))
 }
+
+#[cfg(test)]
+mod tests;

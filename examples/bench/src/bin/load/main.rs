@@ -146,7 +146,7 @@ fn main() {
                     "\n### Memory over {} calls (Accord full; single calls, batches of {} and WebSocket calls in 2 s turns)\n\n",
                     args.soak_calls, args.batch_size
                 );
-                out += &soak::table(&soak, args.soak_calls);
+                out += &soak::table(&soak, args.soak_calls, turns.len());
                 exits.extend(stop([full]));
             }
             Scenario::Breakdown => {

@@ -1,7 +1,8 @@
 //! The soak scenario: one full-stack server takes `--soak-calls` calls (default 10 million),
 //! in turns of single HTTP calls, batches and WebSocket calls, and its resident memory is
-//! sampled after each turn. Memory is flat when the last samples are no higher than those taken
-//! once the server had warmed up (allocator arenas and connection buffers in place).
+//! sampled after each turn. Memory is flat when the last samples are no higher than the highest
+//! taken while each workload ran for the first time (allocator arenas and connection buffers in
+//! place).
 
 use std::time::Duration;
 
@@ -51,8 +52,9 @@ pub async fn run(
     soak
 }
 
-/// The report's table: memory after every tenth of the calls, and the verdict.
-pub fn table(soak: &Soak, total: u64) -> String {
+/// The report's table: memory after every tenth of the calls, and the verdict. `turns` is the
+/// number of workloads: once each has run, the server has warmed up.
+pub fn table(soak: &Soak, total: u64, turns: usize) -> String {
     let mut out = String::from("| calls answered | server RSS MiB |\n|---:|---:|\n");
     let mut next = 0;
     for sample in &soak.samples {
@@ -61,12 +63,12 @@ pub fn table(soak: &Soak, total: u64) -> String {
             next = sample.calls + total / 10;
         }
     }
-    // Warmed up: the highest sample within the first tenth of the calls.
-    let warm = soak.samples.iter().filter(|s| s.calls <= total / 10).map(|s| s.rss_kib).max().unwrap_or(0);
+    // Warmed up: the highest sample once every workload has run once.
+    let warm = soak.samples.iter().take(turns).map(|s| s.rss_kib).max().unwrap_or(0);
     let tail = soak.samples.iter().rev().take(3).map(|s| s.rss_kib).max().unwrap_or(0);
     let peak = soak.samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
     out += &format!(
-        "\nWarmed up (first tenth): {:.1} MiB; last three samples at most {:.1} MiB; peak {:.1} MiB. \
+        "\nWarmed up (each workload run once): {:.1} MiB; last three samples at most {:.1} MiB; peak {:.1} MiB. \
          Growth after warm-up: {:+.1} MiB. Errors: {}.\n",
         warm as f64 / 1024.0,
         tail as f64 / 1024.0,
