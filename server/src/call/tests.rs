@@ -112,7 +112,7 @@ async fn rate_limits_refuse_past_the_procedures_rule() {
     let procedure = procedure(&metrics, Kind::Query, false, ok());
     let anonymous = caller(Transport::Http, Authentication::Anonymous);
     assert_eq!(code(run(&layer, &procedure, &anonymous).await), "OK");
-    let refused = run(&layer, &procedure, &anonymous).await.err().expect("refused");
+    let refused = run(&layer, &procedure, &anonymous).await.expect_err("refused");
     assert_eq!(refused.data_code(), Some("RATE_LIMITED"));
     let data = refused.data.as_ref().expect("data");
     assert!(data["retryAfterMs"].as_u64().is_some_and(|ms| ms > 0), "{data}");
@@ -125,7 +125,7 @@ async fn admission_sheds_load_at_once_and_frees_its_slot() {
     let procedure = procedure(&metrics, Kind::Query, false, ok());
     let anonymous = caller(Transport::Http, Authentication::Anonymous);
     let full = Admission::new(Arc::new(Semaphore::new(0)), Endpoint);
-    let refused = run(&full, &procedure, &anonymous).await.err().expect("refused");
+    let refused = run(&full, &procedure, &anonymous).await.expect_err("refused");
     assert_eq!(refused.data_code(), Some("OVERLOADED"));
     assert_eq!(refused.data.as_ref().expect("data")["retryAfterMs"], 100);
 
@@ -142,7 +142,7 @@ async fn the_guard_times_out_and_catches_panics() {
     let anonymous = caller(Transport::Http, Authentication::Anonymous);
     let guard = Guard::new(Endpoint);
     let slow = procedure(&metrics, Kind::Query, false, Some(Duration::from_secs(5)));
-    let timed_out = run(&guard, &slow, &anonymous).await.err().expect("timed out");
+    let timed_out = run(&guard, &slow, &anonymous).await.expect_err("timed out");
     assert_eq!(timed_out.data_code(), Some("TIMEOUT"));
     assert_eq!(timed_out.data.as_ref().expect("data")["timeoutMs"], 200);
     let panics = procedure(&metrics, Kind::Query, false, None);
