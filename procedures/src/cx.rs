@@ -117,8 +117,14 @@ pub struct Deadline(pub Instant);
 pub struct Cx {
     request_id: Option<RequestId>,
     deadline: Option<Instant>,
+    kind: Option<crate::Kind>,
+    identity: Option<Identity>,
     headers: Vec<(String, String)>,
+    /// This call's own values: looked up first.
     extensions: http::Extensions,
+    /// Values every call of one HTTP request or WebSocket shares (the request's extensions),
+    /// looked up after the call's own: shared, not copied per call.
+    shared: Option<Arc<http::Extensions>>,
 }
 
 impl Cx {
@@ -159,20 +165,44 @@ impl Cx {
         self
     }
 
-    /// Replaces the extensions wholesale (the server passes the HTTP request's here).
+    /// Replaces the call's own extensions wholesale.
     pub fn with_extensions(mut self, extensions: http::Extensions) -> Self {
         self.extensions = extensions;
         self
     }
 
-    /// A server-side context from a call's extensions: the request id and deadline the
-    /// server's middleware stored there become the context's own.
+    /// Adds values shared with other calls (the server passes the HTTP request's extensions
+    /// here, once per request or WebSocket). [`get`](Self::get) looks in the call's own
+    /// extensions first, then in these.
+    pub fn with_shared_extensions(mut self, shared: Arc<http::Extensions>) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Sets who is calling (the server does this for an authenticated caller; a test or an
+    /// in-process call may too).
+    pub fn with_identity(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// Sets the kind of procedure being served (the server does this for every call).
+    pub fn with_kind(mut self, kind: crate::Kind) -> Self {
+        self.kind = Some(kind);
+        self
+    }
+
+    /// A server-side context from a call's extensions: the request id, deadline, kind and
+    /// identity stored there become the context's own.
     pub fn from_extensions(extensions: http::Extensions) -> Self {
         Self {
             request_id: extensions.get::<RequestId>().cloned(),
             deadline: extensions.get::<Deadline>().map(|d| d.0),
+            kind: extensions.get::<crate::Kind>().copied(),
+            identity: extensions.get::<Identity>().cloned(),
             headers: Vec::new(),
             extensions,
+            shared: None,
         }
     }
 
@@ -182,7 +212,7 @@ impl Cx {
     /// Lets shared code decide by kind rather than by hand in each procedure, e.g. send queries
     /// to a read replica and mutations to the primary.
     pub fn kind(&self) -> Option<crate::Kind> {
-        self.extensions.get::<crate::Kind>().copied()
+        self.kind.or_else(|| self.get::<crate::Kind>().copied())
     }
 
     /// The call's request id, if any.
@@ -207,7 +237,7 @@ impl Cx {
 
     /// Who is calling, if the server's authenticator recognised them.
     pub fn identity(&self) -> Option<&Identity> {
-        self.extensions.get::<Identity>()
+        self.identity.as_ref().or_else(|| self.get::<Identity>())
     }
 
     /// The caller's identity, or an `UNAUTHENTICATED` error to return with `?`.
@@ -226,17 +256,23 @@ impl Cx {
     /// subscription (`meta.lastEventId`): deliver what came after it, or send the
     /// `EVENTS_MISSED` marker first ([`crate::RpcError::events_missed`]).
     pub fn last_event_id(&self) -> Option<&crate::EventId> {
-        self.extensions.get::<crate::tracked::ResumeAfter>().map(|resume| &resume.0)
+        self.get::<crate::tracked::ResumeAfter>().map(|resume| &resume.0)
     }
 
-    /// A typed value stored in the context.
+    /// A typed value stored in the context: the call's own first, then the shared ones.
     pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.extensions.get::<T>()
+        self.extensions.get::<T>().or_else(|| self.shared.as_deref()?.get::<T>())
     }
 
-    /// All typed values stored in the context.
-    pub fn extensions(&self) -> &http::Extensions {
-        &self.extensions
+    /// The call's own typed values, to add one (a per-call layer passing something on to the
+    /// procedure, say).
+    pub fn extensions_mut(&mut self) -> &mut http::Extensions {
+        &mut self.extensions
+    }
+
+    /// Sets the deadline (a per-call layer shortening it, say).
+    pub fn set_deadline(&mut self, deadline: Instant) {
+        self.deadline = Some(deadline);
     }
 }
 
@@ -263,6 +299,23 @@ mod tests {
         assert_eq!(cx.kind(), None);
         assert!(cx.identity().is_some_and(|i| i.subject() == "ada" && i.has_role("admin") && !i.has_role("x")));
         assert!(Cx::new().require_identity().is_err());
+    }
+
+    #[test]
+    fn a_calls_own_values_come_before_the_shared_ones() {
+        let mut shared = http::Extensions::new();
+        shared.insert(7_u32);
+        shared.insert("shared");
+        let shared = Arc::new(shared);
+        let mut cx = Cx::new().with_shared_extensions(shared.clone()).with_extension(8_u32);
+        assert_eq!(cx.get::<u32>(), Some(&8));
+        assert_eq!(cx.get::<&str>(), Some(&"shared"));
+        cx.extensions_mut().insert("own");
+        assert_eq!(cx.get::<&str>(), Some(&"own"));
+        assert_eq!(shared.get::<&str>(), Some(&"shared"), "the shared values are never written");
+        let cx = cx.with_identity(Identity::new("ada")).with_kind(crate::Kind::Query);
+        assert_eq!(cx.identity().map(Identity::subject), Some("ada"));
+        assert_eq!(cx.kind(), Some(crate::Kind::Query));
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! every later re-authentication.
 //!
 //! Whether a procedure needs an identity is declared in the trait (`#[query(authenticated)]`)
-//! and enforced by the call pipeline, so it holds for batch entries and WebSocket calls too.
+//! and enforced by the per-call stack (`call::authenticate`), so it holds for batch entries and WebSocket calls too.
 //! Finer checks (roles, ownership) belong in the procedure: `cx.require_identity()?` and a
 //! `FORBIDDEN` error.
 
@@ -63,7 +63,6 @@ pub(crate) enum Authentication {
 
 type AuthFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Identity>, RpcError>> + Send + 'a>>;
 
-/// Object-safe form of [`Authenticator`], so the server can hold any one behind an `Arc`.
 /// The error calls get once the identity they ran as is gone.
 pub(crate) fn revoked() -> RpcError {
     RpcError::framework(
@@ -86,6 +85,7 @@ pub(crate) async fn authenticate(
     }
 }
 
+/// Object-safe form of [`Authenticator`], so the server can hold any one behind an `Arc`.
 pub(crate) trait DynAuthenticator: Send + Sync + 'static {
     fn authenticate_boxed<'a>(&'a self, request: &'a http::request::Parts) -> AuthFuture<'a>;
 }

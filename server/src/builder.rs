@@ -21,6 +21,8 @@ use tower::{BoxError, Layer, Service, ServiceExt};
 use crate::access_log::AccessLog;
 use crate::auth::{Authenticator, DynAuthenticator};
 use crate::body;
+use crate::call::CallService;
+use crate::call::endpoint::Endpoint;
 use crate::client_address::TrustedProxies;
 use crate::config::{Limits, Policy};
 use crate::connections::Connections;
@@ -42,10 +44,12 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Builds a [`Server`]. Every setting has a production default; see the README's table.
 ///
-/// `L` is the stack of HTTP layers added with [`layer`](ServerBuilder::layer).
-pub struct ServerBuilder<L = Identity> {
+/// `L` is the stack of HTTP layers added with [`layer`](ServerBuilder::layer), `C` the stack of
+/// per-call layers added with [`call_layer`](ServerBuilder::call_layer).
+pub struct ServerBuilder<L = Identity, C = Identity> {
     settings: Settings,
     layer: L,
+    call_layer: C,
 }
 
 /// Everything but the layers.
@@ -68,7 +72,7 @@ struct Settings {
     discovery: Option<accord::openrpc::Info>,
 }
 
-impl<L> std::fmt::Debug for ServerBuilder<L> {
+impl<L, C> std::fmt::Debug for ServerBuilder<L, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerBuilder")
             .field("apis", &self.settings.apis.len())
@@ -100,11 +104,12 @@ impl Server {
                 discovery: Some(accord::openrpc::Info::default()),
             },
             layer: Identity::new(),
+            call_layer: Identity::new(),
         }
     }
 }
 
-impl<L> ServerBuilder<L> {
+impl<L, C> ServerBuilder<L, C> {
     /// Mounts an implementation's handlers (`<Trait>Api::handlers(implementation)`).
     ///
     /// Fails when one of its wire methods is already mounted.
@@ -245,8 +250,16 @@ impl<L> ServerBuilder<L> {
     /// let server = builder.layer(CompressionLayer::new()).serve("127.0.0.1:3000").await?;
     /// # Ok(()) }
     /// ```
-    pub fn layer<N>(self, layer: N) -> ServerBuilder<Stack<N, L>> {
-        ServerBuilder { settings: self.settings, layer: Stack::new(layer, self.layer) }
+    pub fn layer<N>(self, layer: N) -> ServerBuilder<Stack<N, L>, C> {
+        ServerBuilder { settings: self.settings, layer: Stack::new(layer, self.layer), call_layer: self.call_layer }
+    }
+
+    /// Adds a per-call layer: a [`tower::Layer`] whose service is a [`CallService`]. Every call
+    /// goes through it, alone over HTTP, inside a batch and on a WebSocket, after
+    /// authentication, rate limits and admission and inside the deadline and panic guard; the
+    /// first added is the outermost. See [`crate::call`] for the whole order and an example.
+    pub fn call_layer<N>(self, layer: N) -> ServerBuilder<L, Stack<N, C>> {
+        ServerBuilder { settings: self.settings, layer: self.layer, call_layer: Stack::new(layer, self.call_layer) }
     }
 
     /// Binds `address` and starts serving in the background, through the layers.
@@ -258,13 +271,15 @@ impl<L> ServerBuilder<L> {
         S::Error: Into<BoxError>,
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
+        C: Layer<Endpoint>,
+        C::Service: CallService,
     {
         let listener = TcpListener::bind(address).await.map_err(ServeError::Bind)?;
         let local_addr = listener.local_addr().map_err(ServeError::Bind)?;
-        let ServerBuilder { settings, layer } = self;
+        let ServerBuilder { settings, layer, call_layer } = self;
         let limits = settings.limits.clone();
         let metrics = settings.metrics.clone();
-        let server = settings.build().await?;
+        let server = settings.build(call_layer.layer(Endpoint)).await?;
         let connections = Connections::new(
             limits.max_connections,
             limits.header_read_timeout,
@@ -290,7 +305,11 @@ impl<L> ServerBuilder<L> {
     }
 }
 
-impl ServerBuilder {
+impl<C> ServerBuilder<Identity, C>
+where
+    C: Layer<Endpoint>,
+    C::Service: CallService,
+{
     /// Builds the server without listening, to mount it in another app through
     /// [`Server::service`] or [`Server::rpc_service`]. Layers belong to that app then, so
     /// `build` is only there before any [`layer`](Self::layer) call.
@@ -299,18 +318,19 @@ impl ServerBuilder {
     /// header and keep-alive timeouts do not apply. Everything else does: body size and read
     /// time limits, WebSocket limits, CORS, and the whole call pipeline.
     pub async fn build(self) -> Result<Server, ServeError> {
-        self.settings.build().await
+        self.settings.build(self.call_layer.layer(Endpoint)).await
     }
 
     /// The pipeline and message limits alone, for [`crate::MessageHarness`] (fuzzing).
     pub(crate) async fn pipeline_and_limits(&self) -> Result<(Pipeline, MessageLimits), ServeError> {
-        Ok((self.settings.pipeline().await?, self.settings.message_limits()))
+        let pipeline = self.settings.pipeline(self.call_layer.layer(Endpoint)).await?;
+        Ok((pipeline, self.settings.message_limits()))
     }
 }
 
 impl Settings {
-    async fn build(self) -> Result<Server, ServeError> {
-        let pipeline = self.pipeline().await?;
+    async fn build<S: CallService>(self, app: S) -> Result<Server, ServeError> {
+        let pipeline = self.pipeline(app).await?;
         if let Some(files) = &self.static_files {
             tracing::info!(dir = %files.dir().display(), "serving static files at /");
         }
@@ -356,8 +376,9 @@ impl Settings {
         }
     }
 
-    /// Resolves every procedure's policy into the pipeline.
-    async fn pipeline(&self) -> Result<Pipeline, ServeError> {
+    /// Resolves every procedure's policy into the pipeline, around `app` (the app's per-call
+    /// layers around the endpoint).
+    async fn pipeline<S: CallService>(&self, app: S) -> Result<Pipeline, ServeError> {
         let mut procedures = HashMap::new();
         let mut unsubscribe = HashSet::new();
         let mut rules = Vec::new();
@@ -410,14 +431,14 @@ impl Settings {
             let backend = self.rate_limit_backend.clone();
             Some(RateLimiter::new(backend, rules).await?)
         };
-        Ok(Pipeline {
-            procedures,
-            unsubscribe,
-            in_flight: Arc::new(Semaphore::new(self.limits.max_in_flight)),
+        let stack = crate::call::stack(
+            app,
             rate_limiter,
-            global_rate_limit: self.global_rate_limit.map(|limit| limit.key()),
-            access_log: self.access_log.clone(),
-        })
+            self.global_rate_limit.map(|limit| limit.key()),
+            Arc::new(Semaphore::new(self.limits.max_in_flight)),
+            self.access_log.clone(),
+        );
+        Ok(Pipeline { procedures, unsubscribe, stack })
     }
 }
 

@@ -7,7 +7,7 @@
 //! identity they were opened with is gone.
 
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use accord::{Identity, RequestId, RpcError};
@@ -30,14 +30,24 @@ pub(crate) struct Caller {
     /// The HTTP request's id (every call of the request shares it); `None` on a WebSocket,
     /// where each call gets its own.
     pub request_id: Option<RequestId>,
-    /// The rate-limit key of the client address (the address itself is in `extensions`, as
-    /// [`ClientAddress`]).
-    pub address_key: Arc<str>,
+    /// The client address (also in `extensions`, as [`ClientAddress`]).
+    address: IpAddr,
+    /// Its rate-limit key, worked out the first time a rate limit needs it.
+    address_key: OnceLock<Box<str>>,
     /// `x-accord-timeout-ms` of the HTTP request (or WebSocket upgrade).
     pub requested_timeout: Option<Duration>,
-    /// The HTTP request's extensions, handed to every call's `Cx`.
-    pub extensions: http::Extensions,
-    authentication: watch::Sender<Authentication>,
+    /// The HTTP request's extensions, shared by every call's `Cx` (not copied per call).
+    pub extensions: Arc<http::Extensions>,
+    authentication: Authenticated,
+}
+
+/// A caller's authentication: fixed for an HTTP request, watched on a WebSocket (it is
+/// re-authenticated while open). An HTTP request does without the channel: building and
+/// dropping one per request was a measurable part of a call.
+#[derive(Debug)]
+enum Authenticated {
+    Fixed(Authentication),
+    Watched(watch::Sender<Authentication>),
 }
 
 impl Caller {
@@ -53,26 +63,44 @@ impl Caller {
         Self {
             transport,
             request_id,
-            address_key: address_key(address),
+            address,
+            address_key: OnceLock::new(),
             requested_timeout,
-            extensions,
-            authentication: watch::Sender::new(authentication),
+            extensions: Arc::new(extensions),
+            authentication: match transport {
+                Transport::Http => Authenticated::Fixed(authentication),
+                Transport::WebSocket => Authenticated::Watched(watch::Sender::new(authentication)),
+            },
         }
+    }
+
+    /// The rate-limit key of the client address (`ip:<v4>`, `ip:<v6 /64>`).
+    pub(crate) fn address_key(&self) -> &str {
+        self.address_key.get_or_init(|| address_key(self.address))
     }
 
     /// The authentication now (cheap: an `Arc` clone at most).
     pub(crate) fn authentication(&self) -> Authentication {
-        self.authentication.borrow().clone()
+        match &self.authentication {
+            Authenticated::Fixed(authentication) => authentication.clone(),
+            Authenticated::Watched(watched) => watched.borrow().clone(),
+        }
     }
 
-    /// Replaces the authentication (a WebSocket re-authenticated or lost its identity).
+    /// Replaces the authentication (a WebSocket re-authenticated or lost its identity). An
+    /// HTTP request's is fixed: this does nothing there.
     pub(crate) fn set_authentication(&self, authentication: Authentication) {
-        self.authentication.send_replace(authentication);
+        if let Authenticated::Watched(watched) = &self.authentication {
+            watched.send_replace(authentication);
+        }
     }
 
-    /// A receiver that sees every later change.
+    /// A receiver that sees every later change (none, for an HTTP request).
     pub(crate) fn watch_authentication(&self) -> watch::Receiver<Authentication> {
-        self.authentication.subscribe()
+        match &self.authentication {
+            Authenticated::Fixed(authentication) => watch::channel(authentication.clone()).1,
+            Authenticated::Watched(watched) => watched.subscribe(),
+        }
     }
 }
 

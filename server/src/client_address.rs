@@ -12,7 +12,6 @@
 //! budgets).
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use ipnet::IpNet;
 
@@ -54,7 +53,7 @@ impl TrustedProxies {
 }
 
 /// The rate-limit key of an address (IPv6 by its /64).
-pub(crate) fn address_key(address: IpAddr) -> Arc<str> {
+pub(crate) fn address_key(address: IpAddr) -> Box<str> {
     match canonical(address) {
         IpAddr::V4(v4) => format!("ip:{v4}").into(),
         IpAddr::V6(v6) => {

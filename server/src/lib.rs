@@ -2,9 +2,10 @@
 //! port, on tokio (hyper's HTTP/1 server, tokio-tungstenite), behind one middleware stack that
 //! every call goes through (single, batched, or on a WebSocket):
 //!
-//! request id → authentication → rate limits → in-flight limits → deadline and panic guard →
-//! metrics and access log. Beside `/rpc` the same port serves `/healthz`, `/readyz` and
-//! `/metrics`. See the README for defaults and how to configure or replace each part.
+//! observe (span, metrics, access log) → authenticate → rate limits → admission (in-flight
+//! limits) → deadline and panic guard → the app's own call layers → the procedure ([`call`]).
+//! Beside `/rpc` the same port serves `/healthz`, `/readyz` and `/metrics`. See the README for
+//! defaults and how to configure or replace each part.
 //!
 //! Live data: [`topics`] is a publish/subscribe facility (in process, or Redis Streams shared by
 //! every instance) whose subscriptions resume after a reconnect, on any instance.
@@ -51,6 +52,7 @@ mod auth;
 mod blocking;
 mod body;
 mod builder;
+pub mod call;
 mod caller;
 mod client_address;
 mod config;

@@ -28,8 +28,24 @@ pub(crate) fn generate() -> RequestId {
     static PREFIX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     let prefix = *PREFIX.get_or_init(random::u32_any);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    RequestId::new(format!("{prefix:08x}-{n:x}"))
+    // `{prefix:08x}-{n:x}`, written on the stack: one allocation (the id's) per call.
+    let mut id = [0_u8; 8 + 1 + 16];
+    let mut len = 0;
+    for shift in (0..8).rev() {
+        id[len] = HEX[(prefix >> (shift * 4)) as usize & 0xf];
+        len += 1;
+    }
+    id[len] = b'-';
+    len += 1;
+    let digits = (64 - n.leading_zeros()).div_ceil(4).max(1);
+    for shift in (0..digits).rev() {
+        id[len] = HEX[(n >> (shift * 4)) as usize & 0xf];
+        len += 1;
+    }
+    RequestId::new(std::str::from_utf8(&id[..len]).unwrap_or_default())
 }
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 mod random {
     /// A random u32 from the standard library's randomly seeded hasher (no extra dependency).
@@ -59,5 +75,17 @@ mod tests {
         let b = generate();
         assert_ne!(a, b);
         assert!(accept(a.as_str().as_bytes()).is_some());
+    }
+
+    #[test]
+    fn generated_ids_are_the_prefix_and_the_counter_in_hex() {
+        let a = generate();
+        let b = generate();
+        let (prefix, n) = a.as_str().split_once('-').expect("a dash");
+        assert_eq!(prefix.len(), 8);
+        let n = u64::from_str_radix(n, 16).expect("hex");
+        let (b_prefix, b_n) = b.as_str().split_once('-').expect("a dash");
+        assert_eq!(b_prefix, prefix);
+        assert!(u64::from_str_radix(b_n, 16).expect("hex") > n, "{a} then {b}");
     }
 }

@@ -177,6 +177,12 @@ pub(crate) struct TraceHeaders {
     tracestate: Option<Box<str>>,
 }
 
+/// Whether spans are exported (a collector is configured): the call span carries its
+/// OpenTelemetry attributes only then.
+pub(crate) fn exporting() -> bool {
+    EXPORTING.load(Ordering::Acquire)
+}
+
 /// The trace headers of a request, if spans are exported and it has any.
 pub(crate) fn trace_headers(headers: &http::HeaderMap) -> Option<TraceHeaders> {
     if !EXPORTING.load(Ordering::Acquire) {

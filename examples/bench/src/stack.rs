@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 
 use accord::{FrameworkCode, Identity, RpcError};
-use accord_server::{AccessLog, Authenticator, Policy, RateLimit, RunningServer, Server};
+use accord_server::{AccessLog, Authenticator, Policy, RateLimit, RunningServer, Server, ServerBuilder};
 use jsonrpsee::RpcModule;
 use jsonrpsee::server::{ServerConfig, ServerHandle};
 use tracing_subscriber::EnvFilter;
@@ -86,7 +86,7 @@ pub struct Without {
     pub access_log: bool,
     /// No tracing subscriber at all.
     pub tracing: bool,
-    /// The subscriber filters out the per-call `accord.call` span (`accord_server::pipeline=warn`).
+    /// The subscriber filters out the per-call `accord.call` span (`accord_server::call=warn`).
     pub spans: bool,
 }
 
@@ -128,13 +128,13 @@ impl Authenticator for BearerToken {
 }
 
 /// Installs the `full` stack's subscriber: text lines on stderr, `RUST_LOG` or `info` (with
-/// `accord_server::pipeline=warn` added when `without.spans`). Process-global, so the binary
+/// `accord_server::call=warn` added when `without.spans`). Process-global, so the binary
 /// calls it, not [`serve`]. Does nothing when `without.tracing`.
 pub fn install_tracing(without: Without) {
     if without.tracing {
         return;
     }
-    let default = if without.spans { "info,accord_server::pipeline=warn" } else { "info" };
+    let default = if without.spans { "info,accord_server::call=warn" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let ansi = std::io::stderr().is_terminal();
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).try_init();
@@ -203,24 +203,26 @@ impl BenchServer {
 pub async fn serve(stack: Stack, without: Without, addr: SocketAddr) -> Result<BenchServer, BoxError> {
     match stack {
         Stack::Raw => serve_raw(addr).await,
-        Stack::Default => {
-            let server = Server::builder().mount(BenchApi::handlers(Echoer))?.serve(addr).await?;
-            Ok(BenchServer::Accord(server))
-        }
-        Stack::Full => {
-            let mut builder = Server::builder().mount(BenchApi::handlers(Echoer))?;
-            if !without.auth {
-                builder = builder.authenticator(BearerToken);
-            }
-            if !without.rate_limit {
-                let limit = RateLimit::per_second(HIGH_RATE);
-                builder = builder.procedure(BenchApi::ECHO, Policy::new().rate_limit(limit)).rate_limit(limit);
-            }
-            let sample = if without.access_log { 0.0 } else { 0.01 };
-            builder = builder.access_log(AccessLog::default().success_sample_rate(sample));
-            Ok(BenchServer::Accord(builder.serve(addr).await?))
-        }
+        accord => Ok(BenchServer::Accord(builder(accord, without)?.serve(addr).await?)),
     }
+}
+
+/// The Accord server of `stack` (`default` or `full`), not yet serving: [`serve`] binds it, the
+/// in-process `layers` benchmark builds it. `raw` has none: it is the default stack then.
+pub fn builder(stack: Stack, without: Without) -> Result<ServerBuilder, BoxError> {
+    let mut builder = Server::builder().mount(BenchApi::handlers(Echoer))?;
+    if stack != Stack::Full {
+        return Ok(builder);
+    }
+    if !without.auth {
+        builder = builder.authenticator(BearerToken);
+    }
+    if !without.rate_limit {
+        let limit = RateLimit::per_second(HIGH_RATE);
+        builder = builder.procedure(BenchApi::ECHO, Policy::new().rate_limit(limit)).rate_limit(limit);
+    }
+    let sample = if without.access_log { 0.0 } else { 0.01 };
+    Ok(builder.access_log(AccessLog::default().success_sample_rate(sample)))
 }
 
 /// Plain jsonrpsee: the same method, decoded with serde and echoed, nothing else.
@@ -235,7 +237,6 @@ async fn serve_raw(addr: SocketAddr) -> Result<BenchServer, BoxError> {
     Ok(BenchServer::Raw { handle, addr })
 }
 
-/// Resolves on the first SIGINT or SIGTERM (for the raw stack; Accord has its own).
 /// SIGINT or SIGTERM, listened for from this call on.
 fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     use tokio::signal::unix::{SignalKind, signal};

@@ -67,6 +67,8 @@ fn too_big(limit: usize) -> RpcError {
 }
 
 fn write_result(out: &mut Vec<u8>, id: Id<'_>, result: &RawValue) {
+    // One allocation for a single call's answer (the envelope is 32 bytes).
+    out.reserve(id.as_json().len() + result.get().len() + 32);
     out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
     out.extend_from_slice(id.as_json().as_bytes());
     out.extend_from_slice(br#","result":"#);

@@ -14,6 +14,7 @@ mod handshake;
 mod subscriptions;
 
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use accord::FrameworkCode;
@@ -136,9 +137,9 @@ pub(crate) async fn serve<S>(
                 };
                 let Some(permit) = permit else { break None };
                 let (shared, caller, subscriptions, stop) = (shared.clone(), caller.clone(), subscriptions.clone(), stop.clone());
-                let link = Link { outgoing: outgoing.clone(), draining: shared.draining.clone(), authentication: caller.watch_authentication() };
+                let outgoing = outgoing.clone();
                 let forwarders = tasks.clone();
-                tasks.spawn(async move {
+                let mut call = Box::pin(async move {
                     let answer = dispatch::answer(&shared.pipeline, shared.message_limits, &caller, &bytes, Some(&subscriptions), false);
                     let answer = tokio::select! {
                         answer = answer => answer,
@@ -146,15 +147,27 @@ pub(crate) async fn serve<S>(
                         () = stop.cancelled() => return,
                     };
                     if let Some(body) = answer.body
-                        && link.outgoing.send(Outgoing::Text(text_of(body))).await.is_err()
+                        && outgoing.send(Outgoing::Text(text_of(body))).await.is_err()
                     {
                         return;
                     }
-                    for (id, opened) in answer.opened {
-                        forwarders.spawn(subscriptions::forward(subscriptions.clone(), id, opened, link.clone()));
+                    if !answer.opened.is_empty() {
+                        // Only a message that opened subscriptions needs the watches they end by.
+                        let link = Link { outgoing, draining: shared.draining.clone(), authentication: caller.watch_authentication() };
+                        for (id, opened) in answer.opened {
+                            forwarders.spawn(subscriptions::forward(subscriptions.clone(), id, opened, link.clone()));
+                        }
                     }
                     drop(permit);
                 });
+                // Most calls finish without waiting on anything: answer those right here, and
+                // hand only the ones that wait to a task of their own (a spawn per message was a
+                // good part of a WebSocket call's cost). A call polled here that then waits has
+                // registered this task's waker too: a spurious wake-up of this loop, no more.
+                let finished = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx).is_ready())).await;
+                if !finished {
+                    tasks.spawn(call);
+                }
             }
             () = &mut idle => break Some((CloseCode::Away, "idle timeout")),
             () = broken.cancelled() => break None,

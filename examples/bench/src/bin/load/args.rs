@@ -33,6 +33,9 @@ pub struct Args {
     /// What to run, in this order.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "cold,http,batch,ws")]
     pub scenarios: Vec<Scenario>,
+    /// Calls the `soak` scenario makes (memory over many calls).
+    #[arg(long, default_value_t = 10_000_000)]
+    pub soak_calls: u64,
     /// Adds the `breakdown` scenario.
     #[arg(long)]
     pub breakdown: bool,
@@ -54,6 +57,8 @@ pub enum Scenario {
     Ws,
     /// Default, full, and full with one part off at a time (HTTP single calls).
     Breakdown,
+    /// The full stack's memory over `--soak-calls` calls (HTTP, batches, WebSocket in turns).
+    Soak,
 }
 
 /// The breakdown's variants: label and `BENCH_FULL_WITHOUT`.

@@ -9,7 +9,8 @@
 //! In one run, by default in this order (`--scenarios` picks others): cold starts of each
 //! stack; HTTP single calls against (a) raw jsonrpsee, (b) Accord default and (c) Accord full;
 //! batches of 100 against single calls; WebSocket calls. `--breakdown` adds the full stack with
-//! one part switched off at a time. Each scenario starts fresh servers and stops them (SIGTERM,
+//! one part switched off at a time; `--scenarios soak` sends `--soak-calls` calls to the full
+//! stack and samples its memory. Each scenario starts fresh servers and stops them (SIGTERM,
 //! graceful) when done. Variants of one scenario are measured in interleaved rounds (a, b, c,
 //! a, b, c...) so that drift of a shared machine hits all of them alike. Not run by CI: see
 //! `BENCHMARKS.md`.
@@ -18,6 +19,7 @@ mod args;
 mod cold;
 mod report;
 mod run;
+mod soak;
 
 use std::process::ExitStatus;
 use std::time::Duration;
@@ -129,6 +131,23 @@ fn main() {
                 out += &report::calls_table(&rows(&names, &runs), &runs[0], "raw");
                 measured.extend(names.iter().map(|n| n.to_string()).zip(runs));
                 exits.extend(stop([raw, default]));
+            }
+            Scenario::Soak => {
+                let full = start("full", "full", "");
+                let turns = [&single, &batch, &ws];
+                let soak = runtime.block_on(soak::run(
+                    &full,
+                    &turns,
+                    shape.connections,
+                    args.soak_calls,
+                    Duration::from_secs(2),
+                ));
+                out += &format!(
+                    "\n### Memory over {} calls (Accord full; single calls, batches of {} and WebSocket calls in 2 s turns)\n\n",
+                    args.soak_calls, args.batch_size
+                );
+                out += &soak::table(&soak, args.soak_calls, turns.len());
+                exits.extend(stop([full]));
             }
             Scenario::Breakdown => {
                 let mut variants = vec![start("default", "default", ""), start("full", "full", "")];
