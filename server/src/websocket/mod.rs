@@ -87,8 +87,16 @@ pub(crate) async fn serve<S>(
     let permits = Arc::new(Semaphore::new(settings.max_calls_per_connection));
     let mut draining = shared.draining.clone();
     let mut is_draining = false;
+    // The idle timer is re-armed lazily from the last frame's time when it fires: resetting a
+    // timer on every frame touches the timer wheel, reading the clock does not.
+    let mut last_frame = tokio::time::Instant::now();
     let idle = tokio::time::sleep(settings.ws_idle_timeout);
     tokio::pin!(idle);
+    // Made once, not on every turn of the loop: each one made registers with its token.
+    let broken_now = broken.cancelled();
+    tokio::pin!(broken_now);
+    let stop_now = stop.cancelled();
+    tokio::pin!(stop_now);
     let mut reauthenticate = tokio::time::interval(settings.reauthenticate_every);
     reauthenticate.reset();
     let reauthenticating = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -97,7 +105,7 @@ pub(crate) async fn serve<S>(
     let close: Option<(CloseCode, &'static str)> = loop {
         tokio::select! {
             frame = stream.next() => {
-                idle.as_mut().reset(tokio::time::Instant::now() + settings.ws_idle_timeout);
+                last_frame = tokio::time::Instant::now();
                 let bytes: Bytes = match frame {
                     Some(Ok(Message::Text(text))) => text.into(),
                     Some(Ok(Message::Binary(bytes))) => bytes,
@@ -131,9 +139,13 @@ pub(crate) async fn serve<S>(
                     }
                     continue;
                 }
-                let permit = tokio::select! {
-                    permit = permits.clone().acquire_owned() => permit.ok(),
-                    () = broken.cancelled() => None,
+                let permit = match permits.clone().try_acquire_owned() {
+                    Ok(permit) => Some(permit),
+                    // All of this connection's call slots are busy: wait for one (backpressure).
+                    Err(_) => tokio::select! {
+                        permit = permits.clone().acquire_owned() => permit.ok(),
+                        () = &mut broken_now => None,
+                    },
                 };
                 let Some(permit) = permit else { break None };
                 let (shared, caller, subscriptions, stop) = (shared.clone(), caller.clone(), subscriptions.clone(), stop.clone());
@@ -142,6 +154,8 @@ pub(crate) async fn serve<S>(
                 let mut call = Box::pin(async move {
                     let answer = dispatch::answer(&shared.pipeline, shared.message_limits, &caller, &bytes, Some(&subscriptions), false);
                     let answer = tokio::select! {
+                        // The answer first: a call that is ready never registers with `stop`.
+                        biased;
                         answer = answer => answer,
                         // The connection is gone: nobody waits for these calls; drop them.
                         () = stop.cancelled() => return,
@@ -169,9 +183,16 @@ pub(crate) async fn serve<S>(
                     tasks.spawn(call);
                 }
             }
-            () = &mut idle => break Some((CloseCode::Away, "idle timeout")),
-            () = broken.cancelled() => break None,
-            () = stop.cancelled() => break None,
+            () = &mut idle => {
+                let until = last_frame + settings.ws_idle_timeout;
+                if until > tokio::time::Instant::now() {
+                    idle.as_mut().reset(until);
+                    continue;
+                }
+                break Some((CloseCode::Away, "idle timeout"));
+            }
+            () = &mut broken_now => break None,
+            () = &mut stop_now => break None,
             () = crate::shutdown::draining(&mut draining), if !is_draining => {
                 // Subscriptions end themselves with UNAVAILABLE; running calls finish.
                 is_draining = true;
