@@ -16,3 +16,10 @@ pub mod api;
 pub mod client;
 pub mod process;
 pub mod stack;
+
+/// The median of interleaved rounds (the in-process benchmarks report it); the upper middle
+/// value for an even count. Panics on an empty list: a benchmark always runs one round.
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}

@@ -58,11 +58,6 @@ async fn round(config: &Config, body: &Bytes, calls: usize) -> f64 {
     started.elapsed().as_nanos() as f64 / calls as f64
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 /// A per-call layer that hands every call on unchanged: the cost of the hook itself.
 #[derive(Clone, Copy)]
 struct PassThrough;
@@ -192,7 +187,7 @@ async fn main() {
     }
     println!("| configuration | ns per call | vs. default |");
     println!("|---|---:|---:|");
-    let medians: Vec<f64> = results.into_iter().map(median).collect();
+    let medians: Vec<f64> = results.into_iter().map(accord_bench::median).collect();
     for (config, ns) in configs.iter().zip(&medians) {
         println!("| {} | {:.0} | {:+.0} |", config.label, ns, ns - medians[0]);
     }

@@ -42,11 +42,6 @@ where
     started.elapsed().as_nanos() as f64 / n as f64
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 /// The benchmark's requests.
 type Req = Request<Full<Bytes>>;
 
@@ -87,7 +82,7 @@ async fn main() {
         let _default = tracing::subscriber::set_default(subscriber.clone());
         results[5].push(round(&plain, n, false).await);
     }
-    let [bare, again, one, four, cors, traced] = results.map(median);
+    let [bare, again, one, four, cors, traced] = results.map(accord_bench::median);
 
     println!("ns per request (median of {ROUNDS} interleaved rounds of {n}), in process, one thread:");
     println!("  Accord's service, no layer           {bare:>8.0}");
